@@ -1,0 +1,217 @@
+"""The ``outtask`` command line.
+
+Exit codes (shared CONVENTIONS.md): 0 done (quality flags are reported, not failures);
+1 an input was refused or a check failed; 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from transcription.engines import ENGINES, DecodeOptions
+from transcription.errors import AudioInputError, TranscriptionError
+from transcription.models import REGISTRY
+from transcription.transcript import FORMATS, write_files
+
+from .settings import Settings, apply_prefect_defaults, load_settings
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  pretty_exceptions_show_locals=False,
+                  help="outtask: interview recordings in, transcripts and deck briefs out.")
+err = Console(stderr=True, soft_wrap=True)
+out = Console()
+
+
+class UsageError(Exception):
+    """A usage or configuration problem: exit 2 with a message."""
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except Exception as e:  # pydantic's ValidationError names the variable and the problem
+        raise UsageError(f"invalid settings: {e}") from e
+
+
+def _formats(value: str) -> list[str]:
+    fmts = [f.strip().lower() for f in value.split(",") if f.strip()]
+    bad = [f for f in fmts if f not in FORMATS]
+    if bad or not fmts:
+        raise UsageError(f"unknown format(s) {', '.join(bad) or '(none)'}: choose from "
+                         f"{','.join(FORMATS)}, e.g. --format txt,srt")
+    # json first: write_files uses it to recognise another recording's outputs
+    return sorted(dict.fromkeys(fmts), key=lambda f: f != "json")
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(),
+                    TextColumn("{task.fields[audio]}"), TimeElapsedColumn(),
+                    TimeRemainingColumn(), console=err, transient=False)
+
+
+def _clock(seconds: float) -> str:
+    m, s = divmod(round(seconds), 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+@app.command()
+def transcribe(
+    files: Annotated[list[Path], typer.Argument(help="Recordings (m4a, mp3, wav, flac, ...).")],
+    engine: Annotated[str, typer.Option(help=f"One of: {', '.join(ENGINES)}.")] = "faster-whisper",
+    model: Annotated[str | None, typer.Option(
+        help=f"One of: {', '.join(REGISTRY)}. Default: OUTTASK_MODEL.")] = None,
+    format: Annotated[str, typer.Option(
+        "--format", help="Transcript files to write, comma-separated.")] = "txt,json,srt,vtt",
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for <stem>.<format>.")] = Path("."),
+    language: Annotated[str, typer.Option(help="Expected language (ISO 639-1).")] = "en",
+    beam_size: Annotated[int, typer.Option(min=1, max=10)] = 5,
+    threads: Annotated[int, typer.Option(min=1, help="CPU threads.")] = 2,
+    speakers: Annotated[bool, typer.Option(help="Label speaker turns.")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Transcribe recordings offline into <stem>.<format> files in --out."""
+    from transcription.pipeline import TranscribeOptions, Transcriber
+
+    settings = _settings()
+    formats = _formats(format)
+    if engine not in ENGINES:
+        raise UsageError(f"unknown engine {engine!r}: choose from {', '.join(ENGINES)}")
+    model = model or settings.model
+    if model not in REGISTRY:
+        raise UsageError(f"unknown model {model!r}: choose from {', '.join(REGISTRY)}")
+    options = TranscribeOptions(
+        engine=engine, model=model, max_hours=settings.max_audio_hours, diarize=speakers,
+        decode=DecodeOptions(beam_size=beam_size, language=language, threads=threads))
+    transcriber = Transcriber(options, cache_dir=settings.model_cache)
+    rows: list[dict] = []
+    used_stems: dict[str, str] = {}
+    with _progress() as bar:
+        for path in files:
+            task = bar.add_task(path.name, total=None, audio="")
+            row: dict = {"file": str(path), "status": "transcribed", "outputs": {},
+                         "duration_s": None, "language": None, "speakers": [], "flags": [],
+                         "error": None}
+            rows.append(row)
+            try:
+                info = transcriber.inspect(path)
+                row["duration_s"] = round(info.duration, 2)
+
+                def tick(stage: str, done: float, total: float, task=task) -> None:
+                    bar.update(task, total=total, completed=done,
+                               audio=f"{_clock(done)}/{_clock(total)}")
+
+                t = transcriber.transcribe(path, info=info, progress=tick)
+            except AudioInputError as e:
+                bar.update(task, total=1, completed=1, audio="refused")
+                row.update(status="refused", error=e.to_dict())
+                continue
+            except TranscriptionError:
+                raise  # model or tool missing: the whole run cannot go on (exit 2)
+            except Exception as e:  # noqa: BLE001 - one broken file must not stop the batch
+                bar.update(task, total=1, completed=1, audio="failed")
+                row.update(status="failed", error={"code": "internal", "message": repr(e),
+                                                   "fix": "Report this with the file.",
+                                                   "path": str(path)})
+                traceback.print_exc(file=sys.stderr)
+                continue
+            stem = path.stem
+            if used_stems.get(stem, t.source_sha256) != t.source_sha256:
+                stem = f"{stem}-{t.source_sha256[:8]}"
+            used_stems.setdefault(path.stem, t.source_sha256)
+            written = write_files(t, out_dir, stem, formats)
+            row.update(outputs={k: str(v) for k, v in written.items()},
+                       language=t.language, speakers=list(t.speakers),
+                       flags=[{"kind": f.kind, "reason": f.reason, "start": f.start,
+                               "end": f.end} for f in t.quality.flags])
+    refused = [r for r in rows if r["status"] != "transcribed"]
+    if as_json:
+        print(json.dumps({"engine": engine, "model": model, "files": rows}, indent=1))
+    else:
+        table = Table(title="outtask transcribe", show_lines=False)
+        for col in ("file", "status", "length", "speakers", "flags", "output"):
+            table.add_column(col)
+        for r in rows:
+            flags = ", ".join(dict.fromkeys(f["kind"] for f in r["flags"])) or "-"
+            output = (r["outputs"].get("txt") or next(iter(r["outputs"].values()), "")
+                      if r["outputs"] else (r["error"] or {}).get("code", ""))
+            table.add_row(Path(r["file"]).name, r["status"],
+                          _clock(r["duration_s"]) if r["duration_s"] else "-",
+                          str(len(r["speakers"])) if r["speakers"] else "-", flags, output)
+        out.print(table)
+    for r in rows:
+        if r["error"]:
+            err.print(f"[bold red]{Path(r['file']).name}[/]: {r['error']['message']} "
+                      f"{r['error']['fix']}", highlight=False)
+        for f in r["flags"]:
+            err.print(f"[yellow]{Path(r['file']).name}: needs review[/]: {f['reason']}",
+                      highlight=False)
+    raise typer.Exit(EXIT_REFUSED if refused else EXIT_OK)
+
+
+@app.command("models")
+def models_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """List the speech models and whether their weights are installed and intact."""
+    from transcription.models import resolve
+
+    settings = _settings()
+    rows = []
+    for name, source in REGISTRY.items():
+        try:
+            m = resolve(name, settings.model_cache)
+            rows.append({"name": name, "status": "ok", "path": str(m.path),
+                         "sha256": m.sha256, "multilingual": m.multilingual,
+                         "default": name == settings.model, "fix": ""})
+        except TranscriptionError as e:
+            rows.append({"name": name, "status": e.code, "path": None,
+                         "sha256": source.model_sha256, "multilingual": source.multilingual,
+                         "default": name == settings.model, "fix": e.fix})
+    if as_json:
+        print(json.dumps({"models": rows}, indent=1))
+        return
+    table = Table(title="speech models")
+    for col in ("model", "status", "languages", "default", "path or fix"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["name"], r["status"], "many" if r["multilingual"] else "English",
+                      "yes" if r["default"] else "", r["path"] or r["fix"])
+    out.print(table)
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path | None, typer.Option(
+        "--out", help="Where to write (default: the bucket's processed/ folder).")] = None,
+) -> None:
+    """A first run: speak a short two-voice interview with espeak-ng and transcribe it."""
+    from .demo import run_demo
+
+    settings = _settings()
+    code = run_demo(settings, out_dir=out_dir, console=out, err=err)
+    raise typer.Exit(code)
+
+
+def main() -> None:
+    apply_prefect_defaults()
+    try:
+        # standalone mode: click turns usage errors into exit 2 and typer.Exit into its code
+        app()
+    except UsageError as e:
+        err.print(f"[bold red]error[/]: {e}", highlight=False)
+        sys.exit(EXIT_USAGE)
+    except TranscriptionError as e:
+        err.print(f"[bold red]error[/]: {e.message}\n[bold]fix[/]: {e.fix}", highlight=False)
+        sys.exit(EXIT_USAGE)

@@ -1,0 +1,67 @@
+"""Settings, read once at the edge from ``OUTTASK_*`` environment variables or a ``.env`` file.
+
+Names and defaults are fixed by the interface contract (shared CONVENTIONS.md).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from transcription.models import DEFAULT_MODEL
+
+PREFECT_DEFAULTS = {
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
+}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OUTTASK_", env_file=".env", extra="ignore")
+
+    home: Path = Path("./outtask-data")
+    bucket: str = ""
+    database_url: str = ""
+    queue_url: str | None = None
+    model_cache: Path = Field(default_factory=lambda: Path(os.path.expanduser("~/.cache/outtask")))
+    model: str = DEFAULT_MODEL
+    max_audio_hours: float = Field(4.0, gt=0)
+    slide_rate_cents: int = Field(1100, ge=0)
+    currency: str = "USD"
+    turnaround_hours: int = Field(24, gt=0)
+    auto_approve_days: int = Field(3, ge=0)
+    require_services: bool = False
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, v: str) -> str:
+        if len(v) != 3 or not v.isalpha():
+            raise ValueError("must be a three-letter ISO 4217 code such as USD or EUR")
+        return v.upper()
+
+    @model_validator(mode="after")
+    def _derived(self) -> Settings:
+        if not self.bucket:
+            self.bucket = str(self.home / "bucket")
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.home / 'outtask.db'}"
+        return self
+
+    @property
+    def local_bucket(self) -> Path | None:
+        return None if self.bucket.startswith("s3://") else Path(self.bucket)
+
+
+def apply_prefect_defaults() -> None:
+    """Prefect settings the CLI needs unless the user chose otherwise (CONVENTIONS.md)."""
+    for key, value in PREFECT_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+
+
+def load_settings() -> Settings:
+    apply_prefect_defaults()
+    return Settings()

@@ -1,0 +1,51 @@
+"""faster-whisper: CTranslate2 with int8 weights on the CPU."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..models import ResolvedModel
+from ..transcript import Segment, Word
+from . import DecodeOptions, WindowResult
+
+
+class FasterWhisperEngine:
+    name = "faster-whisper"
+
+    def __init__(self, model: ResolvedModel, options: DecodeOptions,
+                 compute_type: str = "int8") -> None:
+        from faster_whisper import WhisperModel
+
+        self.model = model
+        self.options = options
+        self.compute_type = compute_type
+        self._whisper = WhisperModel(str(model.path), device="cpu", compute_type=compute_type,
+                                     cpu_threads=options.threads, num_workers=1)
+
+    def transcribe(self, samples: np.ndarray, *, offset: float = 0.0,
+                   prompt: str | None = None) -> WindowResult:
+        o = self.options
+        segments, info = self._whisper.transcribe(
+            samples,
+            beam_size=o.beam_size,
+            # an English-only model cannot detect; a multilingual one detects, so that a
+            # recording in another language is flagged rather than forced into English
+            language=None if self.model.multilingual else o.language,
+            vad_filter=o.vad,
+            word_timestamps=o.word_timestamps,
+            condition_on_previous_text=o.condition_on_previous_text,
+            initial_prompt=prompt,
+        )
+        out = tuple(
+            Segment(
+                start=round(offset + s.start, 3), end=round(offset + s.end, 3), text=s.text.strip(),
+                avg_logprob=float(s.avg_logprob), no_speech_prob=float(s.no_speech_prob),
+                compression_ratio=float(s.compression_ratio),
+                words=tuple(Word(round(offset + w.start, 3), round(offset + w.end, 3),
+                                 w.word.strip(), float(w.probability)) for w in (s.words or ())),
+            )
+            for s in segments
+        )
+        detected = self.model.multilingual
+        return WindowResult(out, info.language,
+                            float(info.language_probability) if detected else None)

@@ -1,0 +1,152 @@
+"""One recording to one transcript: inspect, then decode, transcribe and find speakers in
+windows, then run the quality gate. The single entry point is :class:`Transcriber`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from . import audio, quality
+from .engines import DEFAULT_ENGINE, DecodeOptions, Engine, load_engine
+from .models import DEFAULT_MODEL, ResolvedModel, default_cache_dir, resolve
+from .transcript import Transcript
+
+#: (stage, seconds of audio done, seconds of audio in all)
+Progress = Callable[[str, float, float], None]
+
+#: the prompt carried into the next window: enough context for names and style, short enough
+#: that a bad window cannot drag the next one into the same loop
+PROMPT_CHARS = 200
+
+
+@dataclass(frozen=True)
+class TranscribeOptions:
+    engine: str = DEFAULT_ENGINE
+    model: str = DEFAULT_MODEL
+    decode: DecodeOptions = field(default_factory=DecodeOptions)
+    #: seconds per window; bounds memory whatever the recording's length
+    window_seconds: float = 300.0
+    diarize: bool = True
+    max_speakers: int = 4
+    num_speakers: int | None = None
+    #: the speaker label the interview form names as interviewer, if any
+    interviewer: str | None = None
+    max_hours: float = 4.0
+
+    def identity(self) -> dict[str, object]:
+        """What, besides the audio and the model's hash, decides the transcript's content."""
+        return {"engine": self.engine, "model": self.model, **self.decode.as_dict(),
+                "window_seconds": self.window_seconds, "diarize": self.diarize,
+                "max_speakers": self.max_speakers, "num_speakers": self.num_speakers}
+
+
+@dataclass
+class RunStats:
+    inspect_s: float = 0.0
+    transcribe_s: float = 0.0
+    speakers_s: float = 0.0
+    windows: int = 0
+
+
+class Transcriber:
+    """Loads a model and engine once and transcribes any number of recordings with them."""
+
+    def __init__(self, options: TranscribeOptions | None = None, *,
+                 cache_dir: Path | None = None) -> None:
+        self.options = options or TranscribeOptions()
+        self.cache_dir = cache_dir or default_cache_dir()
+        self._model: ResolvedModel | None = None
+        self._engine: Engine | None = None
+        self.stats = RunStats()
+
+    @property
+    def model(self) -> ResolvedModel:
+        if self._model is None:
+            self._model = resolve(self.options.model, self.cache_dir)
+        return self._model
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = load_engine(self.options.engine, self.model, self.options.decode,
+                                       self.cache_dir)
+        return self._engine
+
+    def inspect(self, path: Path) -> audio.AudioInfo:
+        return audio.inspect(path, max_hours=self.options.max_hours)
+
+    def transcribe(self, path: Path, *, info: audio.AudioInfo | None = None,
+                   progress: Progress | None = None) -> Transcript:
+        o = self.options
+        t0 = time.perf_counter()
+        info = info or self.inspect(path)
+        self.stats.inspect_s += time.perf_counter() - t0
+        engine = self.engine  # load before the clock: a model load is not per-file work
+        stereo = info.distinct_channels and o.diarize
+        if o.diarize:
+            from . import speakers
+        diarizer = (speakers.Diarizer(mode="channels" if stereo else "voices",
+                                      max_speakers=o.max_speakers, num_speakers=o.num_speakers)
+                    if o.diarize else None)
+        segments = []
+        languages = []
+        prompt = None
+        if progress:
+            progress("transcribing", 0.0, info.duration)
+        for offset, window in audio.windows(path, window_seconds=o.window_seconds, stereo=stereo):
+            mono = window.mean(axis=1) if window.ndim == 2 else window
+            t1 = time.perf_counter()
+            result = engine.transcribe(mono, offset=offset, prompt=prompt)
+            t2 = time.perf_counter()
+            if diarizer is not None:
+                diarizer.add_window(offset, window)
+            t3 = time.perf_counter()
+            self.stats.transcribe_s += t2 - t1
+            self.stats.speakers_s += t3 - t2
+            self.stats.windows += 1
+            segments.extend(result.segments)
+            end = offset + len(mono) / audio.SAMPLE_RATE
+            if result.segments:
+                languages.append((offset, end, result.language, result.language_probability))
+            text = " ".join(s.text for s in result.segments)
+            prompt = text[-PROMPT_CHARS:] if o.decode.condition_on_previous_text and text else None
+            if progress:
+                progress("transcribing", min(end, info.duration), info.duration)
+        roles: dict[str, str] = {}
+        if diarizer is not None:
+            t4 = time.perf_counter()
+            turns = diarizer.turns()
+            labels = speakers.assign_speakers([(s.start, s.end) for s in segments], turns)
+            segments = [replace(s, speaker=label) for s, label in zip(segments, labels, strict=True)]
+            roles = speakers.roles(turns, o.interviewer)
+            self.stats.speakers_s += time.perf_counter() - t4
+        main_language = _main_language(languages)
+        transcript = Transcript(
+            segments=tuple(segments), duration=round(info.duration, 3),
+            language=main_language[0] if main_language else o.decode.language,
+            language_probability=main_language[1] if main_language else None,
+            engine=engine.name, model=self.model.name, model_sha256=self.model.sha256,
+            options=o.identity(), roles=roles, source_sha256=info.sha256)
+        report = quality.check(transcript, info.second_levels_dbfs,
+                               expected_language=o.decode.language, languages=languages,
+                               multilingual=self.model.multilingual)
+        if progress:
+            progress("done", info.duration, info.duration)
+        return transcript.with_quality(report)
+
+
+def _main_language(languages: list[tuple[float, float, str | None, float | None]],
+                   ) -> tuple[str, float | None] | None:
+    """The language of most of the recording's windows, by duration."""
+    by_lang: dict[str, float] = {}
+    prob: dict[str, float | None] = {}
+    for start, end, lang, p in languages:
+        if lang:
+            by_lang[lang] = by_lang.get(lang, 0.0) + end - start
+            prob.setdefault(lang, p)
+    if not by_lang:
+        return None
+    lang = max(by_lang, key=by_lang.__getitem__)
+    return lang, prob[lang]
