@@ -110,8 +110,9 @@ def probe(path: Path) -> dict:
                 "cut off, or not a recording).",
                 fix="Export the recording again from the recorder and re-upload the whole file.",
                 path=path)
-        what = "a text file" if _looks_like_text(head) else "a file without an audio stream"
-        raise NotAudioError(f"{path.name} is {what}, not an audio recording.",
+        what = ("is a text file" if _looks_like_text(head)
+                else "has no audio stream (a video or document?)")
+        raise NotAudioError(f"{path.name} {what}: it is not an audio recording.",
                             fix="Upload the interview's audio file (m4a, mp3, wav, flac, ogg, "
                             "opus, webm).", path=path)
     return {"format": info.get("format", {}), "stream": streams[0]}

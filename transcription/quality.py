@@ -22,6 +22,9 @@ COMPRESSION_RATIO_LIMIT = 2.4
 #: identical consecutive segments, or a phrase repeated back to back, this often = a loop
 REPEAT_LIMIT = 3
 PHRASE_REPEAT_LIMIT = 4
+#: this many back-to-back segments of one identical short length = looping timestamps
+GRID_RUN = 5
+GRID_MAX_S = 1.5
 #: a stretch of sound with no words this long (seconds) is worth a look
 NO_WORDS_MIN_S = 10.0
 #: a second counts as "sound" when it is this far above the recording's noise floor ...
@@ -93,7 +96,26 @@ def repetition_flags(segments: Sequence[Segment]) -> list[QualityFlag]:
                 break
         if not found:
             k += 1
-    # 3. text that compresses too well (Whisper's own hallucination heuristic)
+    # 3. timestamps stuck in a loop: a run of equally short segments on a regular grid (base
+    #    without VAD on the shared call emits seven 1.0 s segments in a row); real speech
+    #    segments vary in length
+    i = 0
+    while i < len(segments):
+        j = i
+        d0 = segments[i].end - segments[i].start
+        while (j + 1 < len(segments) and d0 <= GRID_MAX_S
+               and abs((segments[j + 1].end - segments[j + 1].start) - d0) < 0.02
+               and abs(segments[j + 1].start - segments[j].end) < 0.02):
+            j += 1
+        if j - i + 1 >= GRID_RUN:
+            flags.append(QualityFlag(
+                "repetition",
+                f"{j - i + 1} consecutive segments of exactly {d0:.1f} s "
+                f"({_clock(segments[i].start)}–{_clock(segments[j].end)}): the model's "
+                "timestamps are looping, so times (and likely words) are unreliable",
+                segments[i].start, segments[j].end))
+        i = j + 1
+    # 4. text that compresses too well (Whisper's own hallucination heuristic)
     for s in segments:
         if s.compression_ratio > COMPRESSION_RATIO_LIMIT and not any(
                 f.start is not None and f.start <= s.start <= (f.end or s.start) for f in flags):

@@ -9,6 +9,10 @@ from ..transcript import Segment, Word
 from . import DecodeOptions, WindowResult
 
 
+def _t(offset: float, t: float) -> float:
+    return round(float(offset + t), 3)
+
+
 class FasterWhisperEngine:
     name = "faster-whisper"
 
@@ -38,13 +42,14 @@ class FasterWhisperEngine:
         )
         out = tuple(
             Segment(
-                start=round(offset + s.start, 3), end=round(offset + s.end, 3), text=s.text.strip(),
+                start=_t(offset, s.start), end=_t(offset, s.end), text=s.text.strip(),
                 avg_logprob=float(s.avg_logprob), no_speech_prob=float(s.no_speech_prob),
                 compression_ratio=float(s.compression_ratio),
-                words=tuple(Word(round(offset + w.start, 3), round(offset + w.end, 3),
+                words=tuple(Word(_t(offset, w.start), _t(offset, w.end),
                                  w.word.strip(), float(w.probability)) for w in (s.words or ())),
             )
             for s in segments
+            if s.text.strip()
         )
         detected = self.model.multilingual
         return WindowResult(out, info.language,

@@ -64,10 +64,12 @@ class OpenAIWhisperEngine:
         def restore(t: float, chunk: int | None = None, is_end: bool = False) -> float:
             if ts_map is not None:
                 t = ts_map.get_original_time(t, chunk, is_end)
-            return round(offset + t, 3)
+            return round(float(offset + t), 3)
 
         out = []
         for s in result["segments"]:
+            if not s["text"].strip():
+                continue  # an empty decode at a window's end carries nothing
             words = []
             for w in s.get("words") or ():
                 # resolve both ends of a word in the chunk of its middle, as faster-whisper does

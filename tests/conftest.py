@@ -1,0 +1,83 @@
+"""Shared fixtures: the shared real recordings, formats made from them with ffmpeg, and one
+speech model loaded once per test session."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+AUDIO = ROOT.parent / "shared" / "audio"
+
+os.environ.setdefault("PREFECT_HOME", str(ROOT / ".pytest-prefect"))
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+
+
+@pytest.fixture(scope="session")
+def audio_dir() -> Path:
+    if not (AUDIO / "jfk.flac").is_file():
+        pytest.fail(f"the shared recordings are missing: expected them in {AUDIO}")
+    return AUDIO
+
+
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory) -> Path:
+    """One model cache for the session, outside the user's ~/.cache."""
+    return tmp_path_factory.mktemp("model-cache")
+
+
+def ffmpeg(*args: str) -> None:
+    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", *args], check=True)
+
+
+def normalize(text: str) -> str:
+    text = text.lower().replace("%", " percent")
+    return re.sub(r"\s+", " ", re.sub(r"[^a-z0-9' ]", " ", text)).strip()
+
+
+def wer(reference: str, hypothesis: str) -> float:
+    import jiwer
+
+    return jiwer.wer(normalize(reference), normalize(hypothesis))
+
+
+def librispeech_refs(audio_dir: Path) -> dict[str, str]:
+    lines = (audio_dir / "librispeech" / "trans.txt").read_text().splitlines()
+    return dict(line.split(" ", 1) for line in lines if line.strip())
+
+
+@pytest.fixture(scope="session")
+def transcriber_factory(model_cache):
+    """Transcribers keyed by their options, so each model and engine loads once."""
+    from transcription.pipeline import Transcriber
+
+    cache: dict = {}
+
+    def make(options):
+        if options not in cache:
+            cache[options] = Transcriber(options, cache_dir=model_cache)
+        return cache[options]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def tiny(transcriber_factory):
+    from transcription.pipeline import TranscribeOptions
+
+    return transcriber_factory(TranscribeOptions(model="tiny.en"))
+
+
+@pytest.fixture(scope="session")
+def espeak() -> str:
+    path = shutil.which("espeak-ng")
+    if path is None:
+        pytest.fail("espeak-ng is not installed: run scripts/setup")
+    return path
