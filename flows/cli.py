@@ -30,7 +30,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=N
                   pretty_exceptions_show_locals=False,
                   help="outtask: interview recordings in, transcripts and deck briefs out.")
 err = Console(stderr=True, soft_wrap=True)
-out = Console()
+out = Console(soft_wrap=True)
 
 
 class UsageError(Exception):

