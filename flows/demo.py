@@ -21,7 +21,8 @@ from transcription.transcript import FORMATS, to_txt, write_files
 from .settings import Settings
 
 CLIENT, ENGAGEMENT, RECORDING = "demo", "first-interview", "exec-1.m4a"
-INTERVIEWER_VOICE, EXECUTIVE_VOICE = "en-us", "en-gb+m3"
+# a female and a male voice: two male espeak voices sound alike to a voice-embedding model
+INTERVIEWER_VOICE, EXECUTIVE_VOICE = "en-us+f3", "en-gb+m3"
 
 SCRIPT = [
     (INTERVIEWER_VOICE, "Thank you for making the time today. What is your biggest priority "

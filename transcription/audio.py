@@ -13,7 +13,7 @@ import json
 import math
 import shutil
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -200,27 +200,6 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-class _ChannelStats:
-    """Accumulates how alike two channels are: a mono recording stored as stereo has nearly
-    identical channels; an interview recorded with one microphone per channel does not."""
-
-    def __init__(self) -> None:
-        self.lr = self.ll = self.rr = 0.0
-
-    def add(self, stereo: np.ndarray) -> None:
-        left, right = stereo[:, 0].astype(np.float64), stereo[:, 1].astype(np.float64)
-        self.lr += float(left @ right)
-        self.ll += float(left @ left)
-        self.rr += float(right @ right)
-
-    @property
-    def distinct(self) -> bool:
-        if self.ll == 0 or self.rr == 0:
-            return False  # one channel is silent: a mono recording on one side
-        correlation = self.lr / math.sqrt(self.ll * self.rr)
-        return correlation < 0.8
-
-
 def inspect(path: Path, *, max_hours: float = 4.0) -> AudioInfo:
     """One pass over the recording: refuse it with a typed error if it cannot be transcribed."""
     path = Path(path)
@@ -235,7 +214,9 @@ def inspect(path: Path, *, max_hours: float = 4.0) -> AudioInfo:
         raise too_long
     src_channels = int(meta["stream"].get("channels") or 1)
     channels = 2 if src_channels >= 2 else 1
-    stats = _ChannelStats()
+    from .speakers import ChannelSimilarity
+
+    stats = ChannelSimilarity()
     levels: list[float] = []
     carry = np.zeros(0, dtype=np.float32)
     decoded = 0
@@ -286,8 +267,7 @@ def _dbfs(frames: np.ndarray) -> list[float]:
 
 
 def windows(path: Path, *, window_seconds: float = 300.0, search_seconds: float = 20.0,
-            stereo: bool = False, on_chunk: Callable[[float], None] | None = None,
-            ) -> Iterator[tuple[float, np.ndarray]]:
+            stereo: bool = False) -> Iterator[tuple[float, np.ndarray]]:
     """Yield ``(offset_seconds, samples)`` windows of about ``window_seconds``, each cut at the
     quietest 100 ms within the last ``search_seconds`` so that a cut rarely splits a word."""
     channels = 2 if stereo else 1
@@ -299,8 +279,6 @@ def windows(path: Path, *, window_seconds: float = 300.0, search_seconds: float 
     for chunk in stream(path, channels=channels):
         buffer.append(chunk)
         buffered += len(chunk)
-        if on_chunk:
-            on_chunk((offset + buffered) / SAMPLE_RATE)
         while buffered >= target + search:
             audio = np.concatenate(buffer)
             cut = _quiet_cut(audio, target - search, target + search)
