@@ -215,3 +215,96 @@ def main() -> None:
     except TranscriptionError as e:
         err.print(f"[bold red]error[/]: {e.message}\n[bold]fix[/]: {e.fix}", highlight=False)
         sys.exit(EXIT_USAGE)
+
+
+def _runtime():
+    from .interview import runtime
+
+    try:
+        return runtime()
+    except UsageError:
+        raise
+    except Exception as e:
+        raise UsageError(f"cannot open the bucket or database: {e}") from e
+
+
+@app.command()
+def run(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Process everything waiting in the inbox once: register, transcribe, quarantine."""
+    from .engagement import run_pending, scan_inbox
+
+    rt = _runtime()
+    scan = scan_inbox(rt)
+    for key in scan.refused:
+        err.print(f"[bold red]refused[/]: {key} (see quarantine/)", highlight=False)
+    with _progress() as bar:
+        task = bar.add_task("interviews", total=None, audio="")
+        done = {"n": 0}
+
+        def started(iv) -> None:
+            bar.update(task, description=f"{iv.engagement.ref}/{iv.file}")
+
+        def finished(_id: int, outcome: str) -> None:
+            done["n"] += 1
+            bar.update(task, completed=done["n"], total=max(done["n"], 1), audio=outcome)
+
+        outcomes = run_pending(rt, on_start=started, on_done=finished)
+    quarantined = [i for i, o in outcomes.items() if o == "quarantined"]
+    failed = [i for i, o in outcomes.items() if o == "failed"]
+    summary = {"registered": len(scan.registered), "duplicates": len(scan.duplicates),
+               "processed": len(outcomes), "quarantined": len(quarantined) + len(scan.refused),
+               "failed": len(failed), "ignored": scan.ignored, "settling": scan.settling}
+    if as_json:
+        print(json.dumps(summary, indent=1))
+    else:
+        _print_status(rt, None)
+    raise typer.Exit(EXIT_REFUSED if quarantined or failed or scan.refused else EXIT_OK)
+
+
+def _status_rows(rt, ref: str | None) -> list[dict]:
+    from . import db
+
+    with rt.sessions() as s:
+        q = s.query(db.Interview).join(db.Engagement).join(db.Client)
+        if ref:
+            client, _, engagement = ref.partition("/")
+            q = q.filter(db.Client.slug == client)
+            if engagement:
+                q = q.filter(db.Engagement.slug == engagement)
+        rows = []
+        for iv in q.order_by(db.Client.slug, db.Engagement.slug, db.Interview.id):
+            rows.append({"client": iv.engagement.client.slug, "engagement": iv.engagement.slug,
+                         "file": iv.file, "state": iv.state, "reason": iv.reason,
+                         "duration_s": iv.duration_s,
+                         "flags": [f["kind"] for f in (iv.flags or [])]})
+        return rows
+
+
+def _print_status(rt, ref: str | None) -> None:
+    rows = _status_rows(rt, ref)
+    table = Table(title=f"interviews{' in ' + ref if ref else ''}")
+    for col in ("engagement", "file", "state", "length", "flags", "reason"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(f"{r['client']}/{r['engagement']}", r["file"], r["state"],
+                      _clock(r["duration_s"]) if r["duration_s"] else "-",
+                      ", ".join(dict.fromkeys(r["flags"])) or "-", r["reason"] or "")
+    out.print(table)
+
+
+@app.command()
+def status(
+    ref: Annotated[str | None, typer.Argument(help="<client>/<engagement> or <client>.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """Show interviews and their states. Always exits 0."""
+    from .intake import classify
+
+    rt = _runtime()
+    if as_json:
+        ignored = [o.key for o in rt.bucket.list("inbox/") if classify(o.key).kind == "ignored"]
+        print(json.dumps({"interviews": _status_rows(rt, ref), "ignored": ignored}, indent=1))
+    else:
+        _print_status(rt, ref)

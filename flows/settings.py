@@ -17,6 +17,8 @@ PREFECT_DEFAULTS = {
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "DO_NOT_TRACK": "1",
+    # Prefect's per-run INFO lines drown the CLI's own progress and tables
+    "PREFECT_LOGGING_LEVEL": "WARNING",
 }
 
 
@@ -57,9 +59,13 @@ class Settings(BaseSettings):
 
 
 def apply_prefect_defaults() -> None:
-    """Prefect settings the CLI needs unless the user chose otherwise (CONVENTIONS.md)."""
+    """Prefect settings the CLI needs unless the user chose otherwise (CONVENTIONS.md); the
+    embedded default keeps Prefect's home (its SQLite API database, persisted task results)
+    under OUTTASK_HOME. Must run before prefect is imported."""
     for key, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(key, value)
+    home = Path(os.environ.get("OUTTASK_HOME", "./outtask-data"))
+    os.environ.setdefault("PREFECT_HOME", str((home / "prefect").resolve()))
 
 
 def load_settings() -> Settings:

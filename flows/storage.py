@@ -33,7 +33,8 @@ class ObjectInfo:
 def check_key(key: str) -> str:
     """Refuse keys that could leave the bucket (``..``, absolute paths, backslashes)."""
     p = PurePosixPath(key)
-    if not key or key.startswith("/") or "\\" in key or any(part in ("..", ".") for part in p.parts):
+    bad_part = any(part in ("..", ".") for part in p.parts)
+    if not key or key.startswith("/") or "\\" in key or bad_part:
         raise StorageError(f"invalid bucket key {key!r}: keys are relative paths without '..'")
     return key
 

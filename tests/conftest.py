@@ -113,3 +113,43 @@ def s3_client(moto_server, monkeypatch):
                  "AWS_ENDPOINT_URL": moto_server}.items():
         monkeypatch.setenv(k, v)
     return boto3.client("s3", endpoint_url=moto_server, region_name="us-east-1")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """A PostgreSQL server for the session: $OUTTASK_TEST_POSTGRES_URL, or the throwaway cluster
+    that scripts/postgres starts (or finds running)."""
+    if url := os.environ.get("OUTTASK_TEST_POSTGRES_URL"):
+        return url
+    try:
+        done = subprocess.run(["bash", str(ROOT / "scripts" / "postgres")], capture_output=True,
+                              text=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        require_service("PostgreSQL", f"scripts/postgres did not finish ({e})")
+    if done.returncode != 0 or not done.stdout.strip():
+        require_service("PostgreSQL", f"scripts/postgres failed: {done.stderr.strip()[-800:]}")
+    return done.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """An empty database of each kind: a SQLite file, or a fresh PostgreSQL database per test
+    (dropped afterwards), so that tests never see each other's rows."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'outtask.db'}"
+        return
+    import uuid
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    server = make_url(request.getfixturevalue("postgres_url"))
+    admin = server.set(drivername="postgresql", database="postgres").render_as_string(
+        hide_password=False)
+    name = f"t_{uuid.uuid4().hex}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield server.set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        # FORCE: a pool a test forgot to dispose must not keep the database alive.
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

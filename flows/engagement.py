@@ -1,0 +1,179 @@
+"""Intake of a whole bucket: register what is new, refuse what is misplaced or malformed,
+then run the interview flow for everything waiting.
+
+The database decides what is new: an upload is (bucket, key, content sha256) under a unique
+constraint, so scanning twice, or two scanners at once, register each upload once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from . import db
+from .intake import IntakeError, classify, parse_engagement_file, parse_yaml_mapping
+from .interview import Runtime, interview_flow, quarantine
+from .storage import ObjectInfo
+
+#: a local file modified this recently may still be being written: look at it next time
+SETTLE_SECONDS = 2.0
+
+
+@dataclass
+class ScanResult:
+    registered: list[int] = field(default_factory=list)
+    duplicates: list[int] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # keys quarantined by this scan
+    ignored: list[str] = field(default_factory=list)
+    settling: list[str] = field(default_factory=list)
+
+
+def _already_refused(rt: Runtime, target: str) -> bool:
+    return rt.bucket.stat(target + ".reason.json") is not None
+
+
+def _content_sha256(rt: Runtime, obj: ObjectInfo) -> str:
+    return hashlib.sha256(rt.bucket.read_bytes(obj.key)).hexdigest()
+
+
+def scan_inbox(rt: Runtime, *, now: float | None = None) -> ScanResult:
+    result = ScanResult()
+    now = time.time() if now is None else now
+    for obj in rt.bucket.list("inbox/"):
+        item = classify(obj.key)
+        if item.kind == "ignored":
+            result.ignored.append(obj.key)
+            continue
+        if item.kind == "misplaced":
+            target = f"quarantine/_misplaced/{obj.key}"
+            if not _already_refused(rt, target):
+                folder, name = target.rsplit("/", 1)
+                quarantine(rt.bucket, client="", engagement="", file=name, source_key=obj.key,
+                           sha256=_content_sha256(rt, obj), prefix=folder,
+                           error={"code": "misplaced", "message": f"{obj.key} is not inside an "
+                                  "engagement folder.", "fix": item.reason})
+                result.refused.append(obj.key)
+            continue
+        if now - obj.modified.timestamp() < SETTLE_SECONDS:
+            result.settling.append(obj.key)
+            continue
+        with rt.sessions() as s:
+            eng = db.get_or_create_engagement(s, item.client, item.engagement)
+            s.commit()
+            if item.kind == "engagement":
+                _apply_engagement_file(rt, s, eng, obj, result)
+                continue
+            if item.kind == "form":
+                _check_form(rt, obj, item, result)
+                continue
+            known = s.query(db.Interview).filter_by(bucket=rt.bucket.url, key=obj.key,
+                                                     size=obj.size).order_by(
+                db.Interview.id.desc()).first()
+            if known is not None and (not obj.etag or known.etag == obj.etag) and (
+                    known.updated_at.timestamp() >= obj.modified.timestamp()
+                    or known.etag == obj.etag and obj.etag):
+                continue  # seen, unchanged: no need to hash it again
+            sha = _content_sha256(rt, obj)
+            iv, created = db.register_upload(s, eng, bucket=rt.bucket.url, key=obj.key,
+                                             file=item.file, sha256=sha, size=obj.size,
+                                             etag=obj.etag or None)
+            s.commit()
+            if created:
+                (result.duplicates if iv.state == "duplicate" else result.registered).append(
+                    iv.id)
+    return result
+
+
+def _apply_engagement_file(rt: Runtime, s, eng: db.Engagement, obj: ObjectInfo,
+                           result: ScanResult) -> None:
+    try:
+        spec = parse_engagement_file(rt.bucket.read_bytes(obj.key), obj.key)
+    except IntakeError as e:
+        _refuse_file(rt, obj, eng.client.slug, eng.slug, str(e), result)
+        return
+    for name, value in spec.model_dump().items():
+        setattr(eng, name, value)
+    s.commit()
+
+
+def _check_form(rt: Runtime, obj: ObjectInfo, item, result: ScanResult) -> None:
+    data = rt.bucket.read_bytes(obj.key)
+    try:
+        if obj.key.endswith(".json"):
+            try:
+                doc = json.loads(data)
+            except ValueError as e:
+                raise IntakeError(f"{obj.key} is not valid JSON: {e}. Fix it and upload it "
+                                  "again.") from e
+            if not isinstance(doc, dict):
+                raise IntakeError(f"{obj.key} must be a JSON object of field: value.")
+        else:
+            parse_yaml_mapping(data, obj.key)
+    except IntakeError as e:
+        _refuse_file(rt, obj, item.client, item.engagement, str(e), result)
+
+
+def _refuse_file(rt: Runtime, obj: ObjectInfo, client: str, engagement: str, message: str,
+                 result: ScanResult) -> None:
+    sha = _content_sha256(rt, obj)
+    name = PurePosixPath(obj.key).name
+    target = f"quarantine/{client}/{engagement}/{name}"
+    if _already_refused(rt, target):
+        existing = json.loads(rt.bucket.read_bytes(target + ".reason.json"))
+        if existing.get("sha256") == sha:
+            return
+    quarantine(rt.bucket, client=client, engagement=engagement, file=name, source_key=obj.key,
+               sha256=sha, error={"code": "malformed", "message": message, "fix": ""})
+    result.refused.append(obj.key)
+
+
+OWNER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def orphaned(interview: db.Interview) -> bool:
+    """Whether the process that claimed this interview is gone (killed, crashed), so its work
+    can be taken over. Only provable for a process on this host; elsewhere, leave it."""
+    host, _, pid = (interview.claimed_by or "").rpartition(":")
+    if not interview.claimed_by or not pid.isdigit():
+        return True
+    if host != socket.gethostname():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def run_pending(rt: Runtime, *, on_start: Callable[[db.Interview], None] | None = None,
+                on_done: Callable[[int, str], None] | None = None) -> dict[int, str]:
+    """Run the interview flow for every pending, failed or orphaned interview, once each."""
+    outcomes: dict[int, str] = {}
+    while True:
+        with rt.sessions() as s:
+            claimed = db.claim_pending(s, limit=1, exclude=outcomes, owner=OWNER,
+                                       orphaned=orphaned)
+            if not claimed:
+                return outcomes
+            iv = claimed[0]
+            if on_start:
+                on_start(iv)
+        try:
+            outcome = interview_flow(iv.id)
+        except Exception as e:  # noqa: BLE001 - outtask's own failure: retried on the next run
+            with rt.sessions() as s:
+                db.set_state(s, s.get(db.Interview, iv.id), "failed",
+                             reason=f"{type(e).__name__}: {e}", claimed_by=None)
+                s.commit()
+            outcome = "failed"
+        outcomes[iv.id] = outcome
+        if on_done:
+            on_done(iv.id, outcome)

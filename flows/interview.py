@@ -1,0 +1,182 @@
+"""The interview flow: fetch → inspect → transcribe → quality gate → store → mark.
+
+Tasks are thin wrappers over plain functions in ``transcription``; retries, the transcription
+cache key (content hash + engine + model hash + options) and the concurrency tag are declared
+on the tasks, and results are persisted so a restarted run reuses finished work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path, PurePosixPath
+
+from prefect import flow, task
+from prefect.cache_policies import INPUTS
+
+from transcription.errors import AudioInputError
+from transcription.pipeline import TranscribeOptions, Transcriber
+from transcription.transcript import FORMATS, Transcript, render
+
+from . import db
+from .settings import Settings, load_settings
+from .storage import Bucket, open_bucket, sha256_of
+
+TRANSCRIPTION_TAG = "transcription"
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """What a process needs to run flows, built once from the settings."""
+
+    settings: Settings
+    bucket: Bucket
+    sessions: object  # sqlalchemy sessionmaker
+    transcriber: Transcriber
+
+
+@lru_cache(maxsize=1)
+def runtime() -> Runtime:
+    settings = load_settings()
+    transcriber = Transcriber(
+        TranscribeOptions(model=settings.model, max_hours=settings.max_audio_hours),
+        cache_dir=settings.model_cache)
+    return Runtime(settings, open_bucket(settings.bucket), db.session_factory(
+        settings.database_url), transcriber)
+
+
+def options_hash(transcriber: Transcriber) -> str:
+    identity = json.dumps(transcriber.options.identity(), sort_keys=True)
+    return hashlib.sha256(identity.encode()).hexdigest()[:16]
+
+
+def _suffixed(name: str, sha256: str) -> str:
+    p = PurePosixPath(name)
+    return f"{p.stem}-{sha256[:8]}{p.suffix}"
+
+
+def quarantine(bucket: Bucket, *, client: str, engagement: str, file: str, source_key: str,
+               sha256: str, error: dict, prefix: str | None = None) -> str:
+    """Copy a refused upload to quarantine/ with ``<file>.reason.json``; never move or delete
+    the original. A name already taken by other content gets ``-<sha8>``."""
+    folder = prefix or f"quarantine/{client}/{engagement}"
+    target = f"{folder}/{file}"
+    existing = bucket.stat(target + ".reason.json")
+    if existing is not None:
+        taken_by = json.loads(bucket.read_bytes(target + ".reason.json")).get("sha256")
+        if taken_by != sha256:
+            target = f"{folder}/{_suffixed(file, sha256)}"
+    reason = {"file": file, "source_key": source_key, "sha256": sha256,
+              "at": db.utcnow().isoformat(), **error}
+    bucket.copy(source_key, target)
+    bucket.write_bytes(target + ".reason.json", json.dumps(reason, indent=1).encode())
+    return target
+
+
+def output_stem(bucket: Bucket, folder: str, stem: str, sha256: str) -> str:
+    """``stem``, unless another recording's transcript already holds it: then ``stem-<sha8>``."""
+    key = f"{folder}/{stem}.json"
+    if bucket.stat(key) is None:
+        return stem
+    try:
+        taken_by = json.loads(bucket.read_bytes(key)).get("source_sha256")
+    except ValueError:
+        taken_by = None
+    return stem if taken_by == sha256 else f"{stem}-{sha256[:8]}"
+
+
+@task(name="fetch", retries=2, retry_delay_seconds=2)
+def fetch(key: str, sha256: str, workdir: str) -> str:
+    rt = runtime()
+    target = Path(workdir) / PurePosixPath(key).name
+    rt.bucket.download(key, target)
+    got = sha256_of(target)
+    if got != sha256:
+        raise RuntimeError(f"{key} changed while it was being processed (sha256 {got[:8]}, "
+                           f"expected {sha256[:8]}); it will be picked up again as a new upload")
+    return str(target)
+
+
+@task(name="transcribe", retries=2, retry_delay_seconds=5, tags=[TRANSCRIPTION_TAG],
+      cache_policy=INPUTS - "local_path", persist_result=True, result_serializer="json")
+def transcribe_audio(local_path: str, audio_sha256: str, engine: str, model_sha256: str,
+                     options: str) -> str:
+    """The transcript as JSON. Cached on the audio's hash, engine, model hash and options:
+    a restarted run that already finished this work takes the persisted result."""
+    return runtime().transcriber.transcribe(Path(local_path)).to_json()
+
+
+@task(name="store", retries=2, retry_delay_seconds=2)
+def store(interview_id: int, transcript_json: str) -> dict[str, str]:
+    rt = runtime()
+    t = Transcript.from_json(transcript_json)
+    with rt.sessions() as s:
+        iv = s.get(db.Interview, interview_id)
+        eng = iv.engagement
+        folder = f"processed/{eng.client.slug}/{eng.slug}"
+        stem = output_stem(rt.bucket, folder, PurePosixPath(iv.file).stem, iv.sha256)
+    keys = {}
+    for fmt in ("json", *[f for f in FORMATS if f != "json"]):
+        key = f"{folder}/{stem}.{fmt}"
+        rt.bucket.write_bytes(key, render(t, fmt).encode("utf-8"))
+        keys[fmt] = key
+    return keys
+
+
+def _refuse(rt: Runtime, interview_id: int, error: AudioInputError) -> str:
+    with rt.sessions() as s:
+        iv = s.get(db.Interview, interview_id)
+        target = quarantine(rt.bucket, client=iv.engagement.client.slug,
+                            engagement=iv.engagement.slug, file=iv.file, source_key=iv.key,
+                            sha256=iv.sha256, error=error.to_dict())
+        db.set_state(s, iv, "quarantined", reason=f"{error.message} {error.fix}".strip(),
+                     quarantine_key=target, claimed_by=None)
+        s.commit()
+    return "quarantined"
+
+
+def _finish(rt: Runtime, interview_id: int, transcript: db.Transcript) -> str:
+    with rt.sessions() as s:
+        db.set_state(s, s.get(db.Interview, interview_id), "transcribed",
+                     transcript_id=transcript.id, duration_s=transcript.duration_s,
+                     flags=list(transcript.flags or []), claimed_by=None)
+        s.commit()
+    return "transcribed"
+
+
+@flow(name="interview", log_prints=False)
+def interview_flow(interview_id: int) -> str:
+    """Process one registered interview to ``transcribed``, ``quarantined`` or ``failed``
+    (an exception: the caller records it and the next run retries)."""
+    rt = runtime()
+    engine = rt.transcriber.options.engine
+    model = rt.transcriber.model
+    ohash = options_hash(rt.transcriber)
+    with rt.sessions() as s:
+        iv = s.get(db.Interview, interview_id)
+        key, sha = iv.key, iv.sha256
+        done = db.find_transcript(s, sha256=sha, engine=engine, model_sha256=model.sha256,
+                                  options_hash=ohash)
+    if done is not None:  # the same audio, model and options: reuse, never redo
+        return _finish(rt, interview_id, done)
+    with tempfile.TemporaryDirectory(prefix="outtask-") as workdir:
+        try:
+            local = fetch(key, sha, workdir)
+            info = rt.transcriber.inspect(Path(local))
+            transcript_json = transcribe_audio(local, sha, engine, model.sha256, ohash)
+        except AudioInputError as e:
+            return _refuse(rt, interview_id, e)
+    keys = store(interview_id, transcript_json)
+    t = Transcript.from_json(transcript_json)
+    flags = [{"kind": f.kind, "reason": f.reason, "start": f.start, "end": f.end}
+             for f in t.quality.flags]
+    with rt.sessions() as s:
+        row = db.record_transcript(s, sha256=sha, engine=t.engine, model=t.model,
+                                   model_sha256=t.model_sha256, options_hash=ohash,
+                                   outputs=keys, language=t.language,
+                                   duration_s=round(info.duration, 2), flags=flags)
+        s.commit()
+    return _finish(rt, interview_id, row)
