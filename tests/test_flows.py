@@ -1,0 +1,192 @@
+"""The pipeline end to end on real parts: a local folder or S3 on a moto server, SQLite or
+PostgreSQL, and Prefect's API (one test harness for the whole session)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, ffmpeg, wer
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="session")
+def prefect_api():
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=90):
+        yield
+
+
+@pytest.fixture
+def pipeline(request, tmp_path, monkeypatch, prefect_api, model_cache, database_url):
+    """A Runtime on a fresh bucket and database; bucket kind from the test's parameter."""
+    from flows import interview
+
+    kind = getattr(request, "param", "local")
+    if kind == "s3":
+        client = request.getfixturevalue("s3_client")
+        name = f"outtask-{uuid.uuid4().hex[:10]}"
+        client.create_bucket(Bucket=name)
+        monkeypatch.setenv("OUTTASK_BUCKET", f"s3://{name}")
+    else:
+        monkeypatch.setenv("OUTTASK_BUCKET", str(tmp_path / "bucket"))
+    monkeypatch.setenv("OUTTASK_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("OUTTASK_DATABASE_URL", database_url)
+    monkeypatch.setenv("OUTTASK_MODEL_CACHE", str(model_cache))
+    interview.runtime.cache_clear()
+    yield interview.runtime()
+    interview.runtime.cache_clear()
+
+
+def put(rt, key: str, path: Path) -> None:
+    rt.bucket.upload(path, key)
+
+
+def scan_and_run(rt):
+    from flows.engagement import run_pending, scan_inbox
+
+    return scan_inbox(rt, now=time.time() + 60), run_pending(rt)
+
+
+def states(rt) -> dict[str, str]:
+    from flows import db
+
+    with rt.sessions() as s:
+        return {iv.key.rsplit("/", 1)[-1]: iv.state for iv in s.query(db.Interview)}
+
+
+def bucket_snapshot(rt) -> dict[str, bytes]:
+    return {o.key: rt.bucket.read_bytes(o.key) for o in rt.bucket.list()}
+
+
+@pytest.mark.parametrize("pipeline", ["local", "s3"], indirect=True)
+def test_inbox_to_transcripts_with_bad_files_and_duplicates(pipeline, audio_dir, tmp_path):
+    rt = pipeline
+    garbage = tmp_path / "garbage.m4a"
+    garbage.write_bytes(os.urandom(30_000))
+    notes = tmp_path / "notes.txt"
+    notes.write_text("agenda")
+    put(rt, "inbox/acme/eng-1/exec-1.flac", audio_dir / "jfk.flac")
+    put(rt, "inbox/acme/eng-1/exec-4.flac", audio_dir / "jfk.flac")  # same content
+    put(rt, "inbox/acme/eng-1/exec-2.flac", audio_dir / "librispeech" / "1089-134691-0001.flac")
+    put(rt, "inbox/acme/eng-1/exec-3.m4a", garbage)
+    put(rt, "inbox/acme/eng-1/notes.txt", notes)
+    put(rt, "inbox/acme/stray.flac", audio_dir / "jfk.flac")  # wrong depth
+    inbox_before = {k: v for k, v in bucket_snapshot(rt).items() if k.startswith("inbox/")}
+
+    scan, outcomes = scan_and_run(rt)
+    assert sorted(outcomes.values()) == ["quarantined", "transcribed", "transcribed"]
+    st = states(rt)
+    assert st["exec-1.flac"] == "transcribed" and st["exec-2.flac"] == "transcribed"
+    assert st["exec-4.flac"] == "duplicate" and st["exec-3.m4a"] == "quarantined"
+    assert scan.ignored == ["inbox/acme/eng-1/notes.txt"]
+    assert scan.refused == ["inbox/acme/stray.flac"]
+    after = bucket_snapshot(rt)
+    assert {k: v for k, v in after.items() if k.startswith("inbox/")} == inbox_before
+    text = after["processed/acme/eng-1/exec-1.txt"].decode()
+    assert wer((audio_dir / "jfk.txt").read_text(), text) <= 0.10
+    assert not any(k.startswith("processed/acme/eng-1/exec-4") for k in after)
+    reason = json.loads(after["quarantine/acme/eng-1/exec-3.m4a.reason.json"])
+    assert reason["code"] == "corrupt" and reason["fix"]
+    assert after["quarantine/acme/eng-1/exec-3.m4a"] == garbage.read_bytes()
+    misplaced = json.loads(after["quarantine/_misplaced/inbox/acme/stray.flac.reason.json"])
+    assert "inbox/<client>/<engagement>/" in misplaced["fix"]
+
+    # a second pass changes nothing at all
+    scan2, outcomes2 = scan_and_run(rt)
+    assert outcomes2 == {} and scan2.registered == [] and scan2.refused == []
+    assert bucket_snapshot(rt) == after
+
+
+def test_a_corrected_reupload_gets_its_own_outputs(pipeline, audio_dir):
+    rt = pipeline
+    put(rt, "inbox/acme/eng-1/exec-1.flac", audio_dir / "jfk.flac")
+    scan_and_run(rt)
+    put(rt, "inbox/acme/eng-1/exec-1.flac", audio_dir / "librispeech" / "1089-134686-0000.flac")
+    _, outcomes = scan_and_run(rt)
+    assert list(outcomes.values()) == ["transcribed"]
+    keys = {o.key for o in rt.bucket.list("processed/")}
+    first = json.loads(rt.bucket.read_bytes("processed/acme/eng-1/exec-1.json"))
+    others = [k for k in keys if k.startswith("processed/acme/eng-1/exec-1-")
+              and k.endswith(".json")]
+    assert len(others) == 1 and first["source_sha256"] != json.loads(
+        rt.bucket.read_bytes(others[0]))["source_sha256"]
+
+
+def test_outtasks_own_failure_is_failed_and_retried_next_run(pipeline, audio_dir, tmp_path):
+    rt = pipeline
+    from flows import db
+    from flows.engagement import run_pending, scan_inbox
+
+    put(rt, "inbox/acme/eng-1/exec-1.flac", audio_dir / "jfk.flac")
+    scan_inbox(rt, now=time.time() + 60)
+    src = Path(rt.bucket.url.removeprefix("file://")) / "inbox/acme/eng-1/exec-1.flac"
+    hidden = tmp_path / "hidden.flac"
+    src.rename(hidden)  # the object vanishes between intake and processing
+    assert list(run_pending(rt).values()) == ["failed"]
+    with rt.sessions() as s:
+        iv = s.query(db.Interview).one()
+        assert iv.state == "failed" and iv.reason
+    assert rt.bucket.stat("quarantine/acme/eng-1/exec-1.flac") is None  # not the file's fault
+    hidden.rename(src)
+    assert list(run_pending(rt).values()) == ["transcribed"]
+    with rt.sessions() as s:
+        assert s.query(db.Interview).one().attempts == 2
+
+
+def test_sigkill_in_the_middle_then_restart_finishes_once(audio_dir, tmp_path, model_cache):
+    """A real `outtask run` killed with SIGKILL mid-transcription; the next run finishes the
+    work: one transcript, no lost file, no half-written output."""
+    home = tmp_path / "home"
+    inbox = home / "bucket" / "inbox" / "acme" / "eng-1"
+    inbox.mkdir(parents=True)
+    long = inbox / "exec-1.flac"  # ~2.5 min of real speech: long enough to be caught mid-way
+    parts = [audio_dir / "pyannote-sample.wav"] * 5
+    ffmpeg(*sum((["-i", str(p)] for p in parts), []), "-filter_complex",
+           f"concat=n={len(parts)}:v=0:a=1", str(long))
+    os.utime(long, (time.time() - 60, time.time() - 60))
+    env = {**os.environ, "OUTTASK_HOME": str(home), "OUTTASK_MODEL_CACHE": str(model_cache)}
+    for k in ("OUTTASK_BUCKET", "OUTTASK_DATABASE_URL", "PREFECT_API_URL", "PREFECT_HOME"):
+        env.pop(k, None)
+    cmd = [sys.executable, "-c", "from flows.cli import main; main()", "run"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    db_file = home / "outtask.db"
+    deadline = time.time() + 180
+    state = None
+    while time.time() < deadline and state != "transcribing":
+        time.sleep(0.5)
+        if db_file.exists():
+            try:
+                with sqlite3.connect(db_file, timeout=1) as c:
+                    row = c.execute("select state from interviews").fetchone()
+                    state = row[0] if row else None
+            except sqlite3.OperationalError:
+                pass
+    assert state == "transcribing", "the run never started transcribing"
+    time.sleep(3)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (home / "bucket" / "processed" / "acme" / "eng-1" / "exec-1.txt").exists()
+
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    with sqlite3.connect(db_file) as c:
+        assert c.execute("select state, attempts from interviews").fetchall() == [
+            ("transcribed", 2)]
+        assert c.execute("select count(*) from transcripts").fetchone() == (1,)
+    processed = sorted(p.name for p in (home / "bucket" / "processed").rglob("*"))
+    assert processed == ["acme", "eng-1", "exec-1.json", "exec-1.srt", "exec-1.txt",
+                         "exec-1.vtt"]
+    assert long.is_file()
