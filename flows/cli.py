@@ -6,6 +6,7 @@ Exit codes (shared CONVENTIONS.md): 0 done (quality flags are reported, not fail
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import traceback
@@ -308,3 +309,59 @@ def status(
         print(json.dumps({"interviews": _status_rows(rt, ref), "ignored": ignored}, indent=1))
     else:
         _print_status(rt, ref)
+
+
+@app.command()
+def watch(
+    interval: Annotated[float, typer.Option(min=0.5, help="Seconds between polls.")] = 5.0,
+) -> None:
+    """Watch a local inbox and process recordings as they arrive (Ctrl-C or SIGTERM stops)."""
+    from .listen import stop_on_signals
+    from .listen import watch as watch_loop
+
+    rt = _runtime()
+    if rt.settings.local_bucket is None:
+        raise UsageError("outtask watch polls a local folder; for s3:// buckets use "
+                         "outtask listen with OUTTASK_QUEUE_URL")
+    err.print(f"watching {rt.settings.local_bucket / 'inbox'} (Ctrl-C to stop)")
+    with _stopping():
+        watch_loop(rt, stop_on_signals(), interval_s=interval, on_pass=_report_pass)
+
+
+@app.command()
+def listen(
+    wait: Annotated[int, typer.Option(min=1, max=20, help="SQS long-poll seconds.")] = 10,
+) -> None:
+    """Consume the S3 bucket's object-created events from OUTTASK_QUEUE_URL (SIGTERM stops)."""
+    from .listen import listen as listen_loop
+    from .listen import stop_on_signals
+
+    rt = _runtime()
+    if not rt.settings.queue_url:
+        raise UsageError("set OUTTASK_QUEUE_URL to the SQS queue that receives the bucket's "
+                         "object-created events")
+    if not rt.settings.bucket.startswith("s3://"):
+        raise UsageError("outtask listen needs an s3:// OUTTASK_BUCKET; use outtask watch for "
+                         "a local folder")
+    err.print(f"listening on {rt.settings.queue_url} (SIGTERM to stop)")
+    with _stopping():
+        listen_loop(rt, rt.settings.queue_url, stop_on_signals(), wait_s=wait,
+                    on_pass=_report_pass)
+
+
+@contextlib.contextmanager
+def _stopping():
+    """A stop signal that lands inside a flow run arrives as Prefect's TerminationSignal (or
+    KeyboardInterrupt): the interview was handed back, so stopping there is a clean stop."""
+    from prefect.exceptions import TerminationSignal
+
+    with contextlib.suppress(TerminationSignal, KeyboardInterrupt):
+        yield
+    err.print("stopped")
+
+
+def _report_pass(scan, outcomes: dict[int, str]) -> None:
+    for key in scan.refused:
+        err.print(f"refused: {key} (see quarantine/)", highlight=False)
+    for iid, outcome in outcomes.items():
+        err.print(f"interview {iid}: {outcome}", highlight=False)

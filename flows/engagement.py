@@ -42,52 +42,63 @@ def _content_sha256(rt: Runtime, obj: ObjectInfo) -> str:
     return hashlib.sha256(rt.bucket.read_bytes(obj.key)).hexdigest()
 
 
-def scan_inbox(rt: Runtime, *, now: float | None = None) -> ScanResult:
+def scan_inbox(rt: Runtime, *, now: float | None = None,
+               sizes: dict[str, int] | None = None) -> ScanResult:
+    """Take in everything under ``inbox/``. ``sizes`` (key -> size at the previous poll, updated
+    here) lets a watcher wait until a file has stopped growing."""
     result = ScanResult()
     now = time.time() if now is None else now
     for obj in rt.bucket.list("inbox/"):
-        item = classify(obj.key)
-        if item.kind == "ignored":
-            result.ignored.append(obj.key)
-            continue
-        if item.kind == "misplaced":
-            target = f"quarantine/_misplaced/{obj.key}"
-            if not _already_refused(rt, target):
-                folder, name = target.rsplit("/", 1)
-                quarantine(rt.bucket, client="", engagement="", file=name, source_key=obj.key,
-                           sha256=_content_sha256(rt, obj), prefix=folder,
-                           error={"code": "misplaced", "message": f"{obj.key} is not inside an "
-                                  "engagement folder.", "fix": item.reason})
-                result.refused.append(obj.key)
-            continue
-        if now - obj.modified.timestamp() < SETTLE_SECONDS:
+        growing = sizes is not None and sizes.get(obj.key) != obj.size
+        if sizes is not None:
+            sizes[obj.key] = obj.size
+        recent = growing or now - obj.modified.timestamp() < SETTLE_SECONDS
+        if recent and classify(obj.key).kind != "ignored":
             result.settling.append(obj.key)
             continue
-        with rt.sessions() as s:
-            eng = db.get_or_create_engagement(s, item.client, item.engagement)
-            s.commit()
-            if item.kind == "engagement":
-                _apply_engagement_file(rt, s, eng, obj, result)
-                continue
-            if item.kind == "form":
-                _check_form(rt, obj, item, result)
-                continue
-            known = s.query(db.Interview).filter_by(bucket=rt.bucket.url, key=obj.key,
-                                                     size=obj.size).order_by(
-                db.Interview.id.desc()).first()
-            if known is not None and (not obj.etag or known.etag == obj.etag) and (
-                    known.updated_at.timestamp() >= obj.modified.timestamp()
-                    or known.etag == obj.etag and obj.etag):
-                continue  # seen, unchanged: no need to hash it again
-            sha = _content_sha256(rt, obj)
-            iv, created = db.register_upload(s, eng, bucket=rt.bucket.url, key=obj.key,
-                                             file=item.file, sha256=sha, size=obj.size,
-                                             etag=obj.etag or None)
-            s.commit()
-            if created:
-                (result.duplicates if iv.state == "duplicate" else result.registered).append(
-                    iv.id)
+        intake_object(rt, obj, result)
     return result
+
+
+def intake_object(rt: Runtime, obj: ObjectInfo, result: ScanResult) -> None:
+    """Register, refuse or ignore one inbox object. Idempotent: the database and the
+    quarantine's reason files remember what was already done."""
+    item = classify(obj.key)
+    if item.kind == "ignored":
+        result.ignored.append(obj.key)
+        return
+    if item.kind == "misplaced":
+        target = f"quarantine/_misplaced/{obj.key}"
+        if not _already_refused(rt, target):
+            folder, name = target.rsplit("/", 1)
+            quarantine(rt.bucket, client="", engagement="", file=name, source_key=obj.key,
+                       sha256=_content_sha256(rt, obj), prefix=folder,
+                       error={"code": "misplaced", "message": f"{obj.key} is not inside an "
+                              "engagement folder.", "fix": item.reason})
+            result.refused.append(obj.key)
+        return
+    with rt.sessions() as s:
+        eng = db.get_or_create_engagement(s, item.client, item.engagement)
+        s.commit()
+        if item.kind == "engagement":
+            _apply_engagement_file(rt, s, eng, obj, result)
+            return
+        if item.kind == "form":
+            _check_form(rt, obj, item, result)
+            return
+        known = s.query(db.Interview).filter_by(bucket=rt.bucket.url, key=obj.key,
+                                                 size=obj.size).order_by(
+            db.Interview.id.desc()).first()
+        if known is not None and (known.etag == obj.etag if obj.etag
+                                  else known.created_at >= obj.modified):
+            return  # seen and unchanged since: no need to fetch and hash it again
+        sha = _content_sha256(rt, obj)
+        iv, created = db.register_upload(s, eng, bucket=rt.bucket.url, key=obj.key,
+                                         file=item.file, sha256=sha, size=obj.size,
+                                         etag=obj.etag or None)
+        s.commit()
+        if created:
+            (result.duplicates if iv.state == "duplicate" else result.registered).append(iv.id)
 
 
 def _apply_engagement_file(rt: Runtime, s, eng: db.Engagement, obj: ObjectInfo,
@@ -174,6 +185,15 @@ def run_pending(rt: Runtime, *, on_start: Callable[[db.Interview], None] | None 
                              reason=f"{type(e).__name__}: {e}", claimed_by=None)
                 s.commit()
             outcome = "failed"
+        except BaseException:
+            # a stop signal (Prefect turns SIGTERM inside a flow run into an exception) or
+            # Ctrl-C: hand the interview back untouched, so the next run takes it at once
+            with rt.sessions() as s:
+                db.set_state(s, s.get(db.Interview, iv.id), "pending",
+                             reason="interrupted by a stop signal; it will be processed again",
+                             claimed_by=None)
+                s.commit()
+            raise
         outcomes[iv.id] = outcome
         if on_done:
             on_done(iv.id, outcome)

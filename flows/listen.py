@@ -1,0 +1,110 @@
+"""Starting work by itself: ``outtask watch`` polls a local inbox; ``outtask listen`` consumes
+the S3 bucket's object-created events from SQS.
+
+S3 delivers events at least once and in no order, so nothing here trusts an event: each one
+only says "look at this key"; the object's current content is hashed and registered under the
+database's unique constraint, so a repeated event is a no-op. A message is deleted only after
+its keys were taken in, so a crash means a redelivery, never a loss.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from urllib.parse import unquote_plus
+
+from .engagement import ScanResult, intake_object, run_pending, scan_inbox
+from .interview import Runtime
+
+
+@dataclass(frozen=True)
+class ObjectEvent:
+    bucket: str
+    key: str
+    etag: str | None
+    size: int | None
+    sequencer: str | None
+
+
+def parse_s3_events(body: str) -> list[ObjectEvent]:
+    """The object-created records of one S3 notification (directly or wrapped by SNS)."""
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return []
+    if isinstance(doc, dict) and "Message" in doc and "Records" not in doc:
+        return parse_s3_events(doc["Message"])  # S3 -> SNS -> SQS
+    if not isinstance(doc, dict) or doc.get("Event") == "s3:TestEvent":
+        return []
+    events = []
+    for r in doc.get("Records", []):
+        if not str(r.get("eventName", "")).startswith("ObjectCreated"):
+            continue
+        s3 = r.get("s3", {})
+        obj = s3.get("object", {})
+        events.append(ObjectEvent(
+            bucket=s3.get("bucket", {}).get("name", ""),
+            key=unquote_plus(obj.get("key", "")),  # keys arrive URL-encoded
+            etag=obj.get("eTag"), size=obj.get("size"), sequencer=obj.get("sequencer")))
+    return events
+
+
+def stop_on_signals() -> threading.Event:
+    """An event set by SIGTERM or SIGINT, so long-running commands stop between steps."""
+    stop = threading.Event()
+
+    def handler(signum, frame) -> None:  # noqa: ARG001 - signal handler signature
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+    return stop
+
+
+def watch(rt: Runtime, stop: threading.Event, *, interval_s: float = 5.0,
+          on_pass: Callable[[ScanResult, dict[int, str]], None] | None = None) -> None:
+    """Poll the inbox until ``stop`` is set; a file is taken once its size held still for one
+    interval (an upload or a copy in progress keeps growing)."""
+    sizes: dict[str, int] = {}
+    while not stop.is_set():
+        scan = scan_inbox(rt, sizes=sizes)
+        outcomes = run_pending(rt) if not stop.is_set() else {}
+        if on_pass:
+            on_pass(scan, outcomes)
+        stop.wait(interval_s)
+
+
+def _messages(sqs, queue_url: str, wait_s: int) -> Iterator[dict]:
+    reply = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
+                                WaitTimeSeconds=wait_s)
+    yield from reply.get("Messages", [])
+
+
+def listen(rt: Runtime, queue_url: str, stop: threading.Event, *, sqs=None, wait_s: int = 10,
+           on_pass: Callable[[ScanResult, dict[int, str]], None] | None = None) -> None:
+    """Consume object-created events until ``stop`` is set."""
+    if sqs is None:
+        import boto3
+
+        sqs = boto3.client("sqs")
+    name = rt.bucket.url.removeprefix("s3://")
+    while not stop.is_set():
+        result = ScanResult()
+        handled = []
+        for message in _messages(sqs, queue_url, wait_s):
+            for event in parse_s3_events(message.get("Body", "")):
+                # only the inbox of our own bucket: the pipeline's outputs also raise events
+                if event.bucket != name or not event.key.startswith("inbox/"):
+                    continue
+                obj = rt.bucket.stat(event.key)
+                if obj is not None:
+                    intake_object(rt, obj, result)
+            handled.append(message["ReceiptHandle"])
+        outcomes = run_pending(rt) if handled else {}
+        for receipt in handled:
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=receipt)
+        if on_pass and (handled or outcomes):
+            on_pass(result, outcomes)
