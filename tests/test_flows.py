@@ -10,43 +10,13 @@ import sqlite3
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, ffmpeg, wer
+from tests.conftest import ROOT, ffmpeg, states, wer
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="session")
-def prefect_api():
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=90):
-        yield
-
-
-@pytest.fixture
-def pipeline(request, tmp_path, monkeypatch, prefect_api, model_cache, database_url):
-    """A Runtime on a fresh bucket and database; bucket kind from the test's parameter."""
-    from flows import interview
-
-    kind = getattr(request, "param", "local")
-    if kind == "s3":
-        client = request.getfixturevalue("s3_client")
-        name = f"outtask-{uuid.uuid4().hex[:10]}"
-        client.create_bucket(Bucket=name)
-        monkeypatch.setenv("OUTTASK_BUCKET", f"s3://{name}")
-    else:
-        monkeypatch.setenv("OUTTASK_BUCKET", str(tmp_path / "bucket"))
-    monkeypatch.setenv("OUTTASK_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("OUTTASK_DATABASE_URL", database_url)
-    monkeypatch.setenv("OUTTASK_MODEL_CACHE", str(model_cache))
-    interview.runtime.cache_clear()
-    yield interview.runtime()
-    interview.runtime.cache_clear()
 
 
 def put(rt, key: str, path: Path) -> None:
@@ -57,13 +27,6 @@ def scan_and_run(rt):
     from flows.engagement import run_pending, scan_inbox
 
     return scan_inbox(rt, now=time.time() + 60), run_pending(rt)
-
-
-def states(rt) -> dict[str, str]:
-    from flows import db
-
-    with rt.sessions() as s:
-        return {iv.key.rsplit("/", 1)[-1]: iv.state for iv in s.query(db.Interview)}
 
 
 def bucket_snapshot(rt) -> dict[str, bytes]:

@@ -16,8 +16,7 @@ import boto3
 import pytest
 
 from flows.listen import parse_s3_events
-from tests.conftest import ROOT
-from tests.test_flows import pipeline, prefect_api, states  # noqa: F401 - shared fixtures
+from tests.conftest import ROOT, states
 
 pytestmark = pytest.mark.slow
 
