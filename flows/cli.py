@@ -193,16 +193,14 @@ def models_cmd(
 
 
 @app.command()
-def demo(
-    out_dir: Annotated[Path | None, typer.Option(
-        "--out", help="Where to write (default: the bucket's processed/ folder).")] = None,
-) -> None:
-    """A first run: speak a short two-voice interview with espeak-ng and transcribe it."""
+def demo() -> None:
+    """A first run: speak a short two-voice interview with espeak-ng into a demo engagement's
+    inbox, run the whole pipeline, and print where the transcript is."""
     from .demo import run_demo
 
     settings = _settings()
-    code = run_demo(settings, out_dir=out_dir, console=out, err=err)
-    raise typer.Exit(code)
+    _runtime()
+    raise typer.Exit(run_demo(settings, console=out, err=err))
 
 
 def main() -> None:

@@ -1,8 +1,8 @@
 """``outtask demo``: a newcomer's first run, with nothing but this machine.
 
 espeak-ng speaks a short interview in two voices (an American interviewer, a British executive);
-pydub joins the lines into an iPhone-style m4a in a demo engagement's inbox; outtask transcribes
-it and says where everything is.
+pydub joins the lines into an iPhone-style m4a in a demo engagement's inbox; the pipeline takes
+it from there like any upload, and the demo says where everything is.
 """
 
 from __future__ import annotations
@@ -10,14 +10,15 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 from rich.console import Console
 
-from transcription.errors import AudioInputError, TranscriptionError
-from transcription.pipeline import TranscribeOptions, Transcriber
-from transcription.transcript import FORMATS, to_txt, write_files
+from transcription.errors import TranscriptionError
+from transcription.transcript import Transcript, to_txt
 
+from . import db
 from .settings import Settings
 
 CLIENT, ENGAGEMENT, RECORDING = "demo", "first-interview", "exec-1.m4a"
@@ -60,32 +61,42 @@ def speak_interview(target: Path) -> Path:
     return target
 
 
-def run_demo(settings: Settings, *, out_dir: Path | None, console: Console,
-             err: Console) -> int:
-    bucket = settings.local_bucket or settings.home / "bucket"
-    recording = bucket / "inbox" / CLIENT / ENGAGEMENT / RECORDING
-    out_dir = out_dir or bucket / "processed" / CLIENT / ENGAGEMENT
-    if not recording.exists():
-        console.print(f"speaking a two-voice interview with espeak-ng → {recording}")
-        speak_interview(recording)
-    transcriber = Transcriber(TranscribeOptions(model=settings.model,
-                                                max_hours=settings.max_audio_hours),
-                              cache_dir=settings.model_cache)
-    console.print(f"transcribing with faster-whisper, model {settings.model} (offline, CPU)…")
-    try:
-        transcript = transcriber.transcribe(recording)
-    except AudioInputError as e:
-        err.print(f"[bold red]{recording.name}[/]: {e}")
+def run_demo(settings: Settings, *, console: Console, err: Console) -> int:
+    """Speak the interview into the demo engagement's inbox and run the whole pipeline on it,
+    exactly as a consultant's upload would be processed."""
+    from .engagement import run_pending, scan_inbox
+    from .interview import runtime
+
+    rt = runtime()
+    key = f"inbox/{CLIENT}/{ENGAGEMENT}/{RECORDING}"
+    if rt.bucket.stat(key) is None:
+        with tempfile.TemporaryDirectory() as tmp:
+            local = speak_interview(Path(tmp) / RECORDING)
+            rt.bucket.upload(local, key)
+        console.print(f"spoke a two-voice interview with espeak-ng into {rt.bucket.url}/{key}",
+                      highlight=False)
+    console.print(f"running the pipeline (faster-whisper, {settings.model}, offline, CPU)…")
+    # the demo just wrote the file: no need to wait for it to settle
+    scan_inbox(rt, now=time.time() + 3600)
+    run_pending(rt)
+    with rt.sessions() as s:
+        iv = (s.query(db.Interview).filter_by(bucket=rt.bucket.url, key=key)
+              .order_by(db.Interview.id.desc()).first())
+        state, reason, transcript = iv.state, iv.reason, iv.transcript
+    if state != "transcribed" or transcript is None:
+        err.print(f"[bold red]{RECORDING}[/]: {state}: {reason}", highlight=False)
         return 1
-    written = write_files(transcript, out_dir, recording.stem, FORMATS)
+    t = Transcript.from_json(rt.bucket.read_bytes(transcript.outputs["json"]).decode())
     console.print()
-    console.print(to_txt(transcript).strip(), soft_wrap=True, highlight=False)
+    console.print(to_txt(t).strip(), highlight=False)
     console.print()
-    roles = ", ".join(f"{who} = {role}" for who, role in transcript.roles.items()) or "-"
-    console.print(f"speakers: {len(transcript.speakers)} ({roles})", highlight=False)
-    flags = "; ".join(f.reason for f in transcript.quality.flags) or "none"
+    roles = ", ".join(f"{who} = {role}" for who, role in t.roles.items()) or "-"
+    console.print(f"speakers: {len(t.speakers)} ({roles})", highlight=False)
+    flags = "; ".join(f.reason for f in t.quality.flags) or "none"
     console.print(f"quality flags: {flags}", highlight=False)
-    console.print(f"recording:   {recording}", highlight=False)
-    for fmt, path in written.items():
-        console.print(f"transcript ({fmt}): {path}", highlight=False)
+    console.print(f"recording:   {rt.bucket.url}/{key}", highlight=False)
+    for fmt, out_key in transcript.outputs.items():
+        console.print(f"transcript ({fmt}): {rt.bucket.url}/{out_key}", highlight=False)
+    console.print("next: drop more recordings into inbox/<client>/<engagement>/ and run "
+                  "`outtask run`, or leave `outtask watch` running.")
     return 0

@@ -65,7 +65,10 @@ def apply_prefect_defaults() -> None:
     for key, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(key, value)
     home = Path(os.environ.get("OUTTASK_HOME", "./outtask-data"))
-    os.environ.setdefault("PREFECT_HOME", str((home / "prefect").resolve()))
+    if "PREFECT_HOME" not in os.environ:
+        prefect_home = (home / "prefect").resolve()
+        prefect_home.mkdir(parents=True, exist_ok=True)
+        os.environ["PREFECT_HOME"] = str(prefect_home)
 
 
 def load_settings() -> Settings:
