@@ -363,3 +363,105 @@ def _report_pass(scan, outcomes: dict[int, str]) -> None:
         err.print(f"refused: {key} (see quarantine/)", highlight=False)
     for iid, outcome in outcomes.items():
         err.print(f"interview {iid}: {outcome}", highlight=False)
+
+
+engagement_app = typer.Typer(no_args_is_help=True, help="Create, show and close engagements.")
+app.add_typer(engagement_app, name="engagement")
+
+
+def _engagement(rt, ref: str, *, create: bool):
+    from . import db
+
+    client, _, slug = ref.partition("/")
+    if not client or not slug or "/" in slug:
+        raise UsageError(f"{ref!r}: name an engagement as <client>/<engagement>, e.g. "
+                         "acme/market-entry")
+    with rt.sessions() as s:
+        try:
+            if create:
+                eng = db.get_or_create_engagement(s, client, slug)
+                s.commit()
+                return eng
+        except db.InvalidValueError as e:
+            raise UsageError(str(e)) from e
+        eng = (s.query(db.Engagement).join(db.Client)
+               .filter(db.Client.slug == client, db.Engagement.slug == slug).one_or_none())
+        if eng is None:
+            raise UsageError(f"no engagement {ref}: create it with outtask engagement create "
+                             f"{ref}, or drop a recording into inbox/{ref}/")
+        return eng
+
+
+@engagement_app.command("create")
+def engagement_create(
+    ref: Annotated[str, typer.Argument(help="<client>/<engagement>")],
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+    expected: Annotated[int | None, typer.Option(min=1, help="Expected interviews.")] = None,
+    target_slides: Annotated[int | None, typer.Option(min=1)] = None,
+    turnaround_hours: Annotated[int | None, typer.Option(min=1)] = None,
+) -> None:
+    """Register an engagement (also happens by itself when its inbox folder gets a file)."""
+    from . import db
+
+    rt = _runtime()
+    eng = _engagement(rt, ref, create=True)
+    with rt.sessions() as s:
+        eng = s.get(db.Engagement, eng.id)
+        for field_name, value in (("name", name), ("expected_interviews", expected),
+                                  ("target_slides", target_slides),
+                                  ("turnaround_hours", turnaround_hours)):
+            if value is not None:
+                setattr(eng, field_name, value)
+        s.commit()
+    out.print(f"engagement {ref} ready: drop recordings into inbox/{ref}/", highlight=False)
+
+
+@engagement_app.command("show")
+def engagement_show(
+    ref: Annotated[str, typer.Argument(help="<client>/<engagement>")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """An engagement's settings and its interviews. Always exits 0 when it exists."""
+    from .engagement import readiness
+
+    rt = _runtime()
+    eng = _engagement(rt, ref, create=False)
+    r = readiness(rt, eng.id)
+    doc = {"engagement": ref, "name": eng.name, "expected_interviews": eng.expected_interviews,
+           "target_slides": eng.target_slides, "turnaround_hours": eng.turnaround_hours,
+           "currency": eng.currency, "closed": r.closed, "ready_for_brief": r.ready,
+           "counts": r.counts, "interviews": _status_rows(rt, ref)}
+    if as_json:
+        print(json.dumps(doc, indent=1))
+        return
+    out.print(f"[bold]{ref}[/] {eng.name or ''}", highlight=False)
+    out.print(f"expected interviews: {eng.expected_interviews or '-'}; transcribed: "
+              f"{r.transcribed}; in progress: {r.in_progress}; closed: "
+              f"{'yes' if r.closed else 'no'}; ready for the brief: "
+              f"{'yes' if r.ready else 'no'}", highlight=False)
+    _print_status(rt, ref)
+
+
+@engagement_app.command("close")
+def engagement_close(ref: Annotated[str, typer.Argument(help="<client>/<engagement>")]) -> None:
+    """No more interviews are coming: hand what is transcribed over to brief packaging."""
+    from . import db
+    from .engagement import engagement_flow, readiness
+
+    rt = _runtime()
+    eng = _engagement(rt, ref, create=False)
+    with rt.sessions() as s:
+        row = s.get(db.Engagement, eng.id)
+        if row.closed_at is None:
+            row.closed_at = db.utcnow()
+            s.add(db.Event(engagement_id=row.id, kind="closed", detail={}))
+            s.commit()
+    ready = engagement_flow(eng.id)
+    r = readiness(rt, eng.id)
+    if ready:
+        out.print(f"{ref} closed: {r.transcribed} transcribed interview(s) handed over for "
+                  "the brief", highlight=False)
+    else:
+        out.print(f"{ref} closed; not ready for the brief yet: {r.in_progress} interview(s) "
+                  f"still in progress, {r.transcribed} transcribed. Run outtask run.",
+                  highlight=False)

@@ -16,9 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
+from prefect import flow
+
 from . import db
 from .intake import IntakeError, classify, parse_engagement_file, parse_yaml_mapping
-from .interview import Runtime, interview_flow, quarantine
+from .interview import Runtime, interview_flow, quarantine, runtime
 from .storage import ObjectInfo
 
 #: a local file modified this recently may still be being written: look at it next time
@@ -168,13 +170,17 @@ def run_pending(rt: Runtime, *, on_start: Callable[[db.Interview], None] | None 
                 on_done: Callable[[int, str], None] | None = None) -> dict[int, str]:
     """Run the interview flow for every pending, failed or orphaned interview, once each."""
     outcomes: dict[int, str] = {}
+    engagements: set[int] = set()
     while True:
         with rt.sessions() as s:
             claimed = db.claim_pending(s, limit=1, exclude=outcomes, owner=OWNER,
                                        orphaned=orphaned)
             if not claimed:
+                for engagement_id in sorted(engagements):
+                    engagement_flow(engagement_id)
                 return outcomes
             iv = claimed[0]
+            engagements.add(iv.engagement_id)
             if on_start:
                 on_start(iv)
         try:
@@ -197,3 +203,61 @@ def run_pending(rt: Runtime, *, on_start: Callable[[db.Interview], None] | None 
         outcomes[iv.id] = outcome
         if on_done:
             on_done(iv.id, outcome)
+
+
+@dataclass(frozen=True)
+class Readiness:
+    ref: str
+    expected: int | None
+    counts: dict[str, int]
+    closed: bool
+
+    @property
+    def transcribed(self) -> int:
+        return self.counts.get("transcribed", 0)
+
+    @property
+    def in_progress(self) -> int:
+        return sum(self.counts.get(s, 0) for s in ("pending", "transcribing", "failed"))
+
+    @property
+    def ready(self) -> bool:
+        """All expected interviews transcribed (and nothing left in flight), or closed by a
+        consultant with at least one transcript."""
+        if self.in_progress:
+            return False
+        if self.closed:
+            return self.transcribed > 0
+        return self.expected is not None and self.transcribed >= self.expected
+
+
+def readiness(rt: Runtime, engagement_id: int) -> Readiness:
+    with rt.sessions() as s:
+        eng = s.get(db.Engagement, engagement_id)
+        counts: dict[str, int] = {}
+        for iv in s.query(db.Interview).filter_by(engagement_id=engagement_id):
+            counts[iv.state] = counts.get(iv.state, 0) + 1
+        return Readiness(eng.ref, eng.expected_interviews, counts, eng.closed_at is not None)
+
+
+@flow(name="engagement", log_prints=False)
+def engagement_flow(engagement_id: int) -> bool:
+    """Hand an engagement over to brief packaging once its expected interviews are all
+    transcribed, or once a consultant closed it. The hand-over is an event in the database
+    (``ready-for-brief``, once per set of transcripts), which the brief step consumes."""
+    rt = runtime()
+    r = readiness(rt, engagement_id)
+    if not r.ready:
+        return False
+    with rt.sessions() as s:
+        ids = sorted(iv.transcript_id for iv in s.query(db.Interview).filter_by(
+            engagement_id=engagement_id, state="transcribed"))
+        already = [e for e in s.query(db.Event).filter_by(engagement_id=engagement_id,
+                                                           kind="ready-for-brief")
+                   if e.detail.get("transcripts") == ids]
+        if not already:
+            s.add(db.Event(engagement_id=engagement_id, kind="ready-for-brief",
+                           detail={"transcripts": ids, "counts": r.counts,
+                                   "closed": r.closed}))
+            s.commit()
+    return True

@@ -153,3 +153,43 @@ def test_sigkill_in_the_middle_then_restart_finishes_once(audio_dir, tmp_path, m
     assert processed == ["acme", "eng-1", "exec-1.json", "exec-1.srt", "exec-1.txt",
                          "exec-1.vtt"]
     assert long.is_file()
+
+
+def test_engagement_file_expected_count_and_close(pipeline, audio_dir, tmp_path):
+    from typer.testing import CliRunner
+
+    from flows import db
+    from flows.cli import app
+
+    rt = pipeline
+    spec = tmp_path / "engagement.yaml"
+    spec.write_text("name: Market entry\nexpected_interviews: 2\ntarget_slides: 12\n"
+                    "questions:\n  - What is your priority?\n")
+    put(rt, "inbox/acme/eng-1/engagement.yaml", spec)
+    put(rt, "inbox/acme/eng-1/exec-1.flac", audio_dir / "jfk.flac")
+    scan, _ = scan_and_run(rt)
+    assert scan.refused == []
+    runner = CliRunner()
+    shown = json.loads(runner.invoke(app, ["engagement", "show", "acme/eng-1", "--json"]).stdout)
+    assert shown["name"] == "Market entry" and shown["expected_interviews"] == 2
+    assert shown["counts"] == {"transcribed": 1} and not shown["ready_for_brief"]
+    put(rt, "inbox/acme/eng-1/exec-2.flac", audio_dir / "librispeech" / "1089-134691-0000.flac")
+    scan_and_run(rt)  # the second expected interview: handed over by itself
+    with rt.sessions() as s:
+        events = s.query(db.Event).filter_by(kind="ready-for-brief").all()
+        assert len(events) == 1 and len(events[0].detail["transcripts"]) == 2
+
+    put(rt, "inbox/acme/eng-2/exec-1.flac", audio_dir / "jfk.flac")
+    scan_and_run(rt)
+    r = runner.invoke(app, ["engagement", "close", "acme/eng-2"])
+    assert r.exit_code == 0 and "handed over" in r.stdout
+    r = runner.invoke(app, ["engagement", "close", "acme/nope"])
+    assert r.exit_code != 0
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("expected_interviews: many\n")
+    put(rt, "inbox/acme/eng-3/engagement.yaml", bad)
+    scan, _ = scan_and_run(rt)
+    assert scan.refused == ["inbox/acme/eng-3/engagement.yaml"]
+    reason = json.loads(rt.bucket.read_bytes("quarantine/acme/eng-3/engagement.yaml.reason.json"))
+    assert "expected_interviews" in reason["message"]
