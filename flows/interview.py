@@ -18,12 +18,13 @@ from prefect import flow, task
 from prefect.cache_policies import INPUTS
 
 from transcription.errors import AudioInputError
+from transcription.models import sha256_file
 from transcription.pipeline import TranscribeOptions, Transcriber
 from transcription.transcript import FORMATS, Transcript, render
 
 from . import db
 from .settings import Settings, load_settings
-from .storage import Bucket, open_bucket, sha256_of
+from .storage import Bucket, open_bucket
 
 TRANSCRIPTION_TAG = "transcription"
 
@@ -93,7 +94,7 @@ def fetch(key: str, sha256: str, workdir: str) -> str:
     rt = runtime()
     target = Path(workdir) / PurePosixPath(key).name
     rt.bucket.download(key, target)
-    got = sha256_of(target)
+    got = sha256_file(target)
     if got != sha256:
         raise RuntimeError(f"{key} changed while it was being processed (sha256 {got[:8]}, "
                            f"expected {sha256[:8]}); it will be picked up again as a new upload")

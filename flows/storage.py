@@ -7,7 +7,6 @@ Writes are atomic: a reader never sees half an object.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
@@ -50,14 +49,6 @@ class Bucket(Protocol):
     def upload(self, source: Path, key: str) -> None: ...
     def copy(self, source_key: str, target_key: str) -> None: ...
     def presign(self, key: str, expires_s: int = 900) -> str: ...
-
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
 
 
 class LocalBucket:

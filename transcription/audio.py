@@ -8,7 +8,6 @@ before any model time is spent: empty, not audio, corrupt, truncated, silent, to
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import shutil
@@ -28,6 +27,7 @@ from .errors import (
     TooLongAudioError,
     TruncatedAudioError,
 )
+from .models import sha256_file
 
 SAMPLE_RATE = 16_000
 AUDIO_EXTENSIONS = (".m4a", ".mp3", ".wav", ".flac", ".ogg", ".opus", ".webm", ".aac", ".mp4")
@@ -192,14 +192,6 @@ def stream(path: Path, *, channels: int = 1, chunk_seconds: float = 10.0) -> Ite
                                 "re-upload it.", path=path)
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
-
-
 def inspect(path: Path, *, max_hours: float = 4.0) -> AudioInfo:
     """One pass over the recording: refuse it with a typed error if it cannot be transcribed."""
     path = Path(path)
@@ -247,7 +239,7 @@ def inspect(path: Path, *, max_hours: float = 4.0) -> AudioInfo:
             "decode.", fix="The upload or copy was cut off: upload the complete file again.",
             path=path)
     info = AudioInfo(
-        path=path, sha256=_sha256(path), size_bytes=path.stat().st_size,
+        path=path, sha256=sha256_file(path), size_bytes=path.stat().st_size,
         format_name=str(meta["format"].get("format_name", "")),
         codec=str(meta["stream"].get("codec_name", "")),
         source_sample_rate=int(meta["stream"].get("sample_rate") or 0),
