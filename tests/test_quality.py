@@ -100,3 +100,16 @@ def test_language_flag_only_when_confident():
     assert len(quality.language_flags([(0.0, 30.0, "fr", 0.9)], "en")) == 1
 
 
+
+
+def test_looping_timestamps_on_a_whole_second_grid_are_flagged():
+    def seg(start, end, text):
+        return Segment(start, end, text, -0.3, 0.01)
+
+    loop = [seg(0, 2, "Hello."), seg(2, 4, "Oh, hello."), seg(4, 6, "I didn't know."),
+            seg(6, 8, "Neither did I."), seg(8, 9, "I heard."), seg(9, 10, "This is Diane.")]
+    [flag] = quality.repetition_flags(loop)
+    assert "whole-second grid" in flag.reason and (flag.start, flag.end) == (0, 10)
+    real = [seg(0.32, 2.1, "Hello."), seg(2.5, 4.04, "Oh, hello."), seg(4.3, 6.0, "I didn't."),
+            seg(6.2, 8.0, "Neither did I."), seg(8.4, 9.9, "I heard."), seg(10.1, 11.0, "Diane.")]
+    assert quality.repetition_flags(real) == []

@@ -22,9 +22,9 @@ COMPRESSION_RATIO_LIMIT = 2.4
 #: identical consecutive segments, or a phrase repeated back to back, this often = a loop
 REPEAT_LIMIT = 3
 PHRASE_REPEAT_LIMIT = 4
-#: this many back-to-back segments of one identical short length = looping timestamps
+#: this many back-to-back short segments with whole-second edges = looping timestamps
 GRID_RUN = 5
-GRID_MAX_S = 1.5
+GRID_MAX_S = 2.0
 #: a stretch of sound with no words this long (seconds) is worth a look
 NO_WORDS_MIN_S = 10.0
 #: a second counts as "sound" when it is this far above the recording's noise floor ...
@@ -96,21 +96,24 @@ def repetition_flags(segments: Sequence[Segment]) -> list[QualityFlag]:
                 break
         if not found:
             k += 1
-    # 3. timestamps stuck in a loop: a run of equally short segments on a regular grid (base
-    #    without VAD on the shared call emits seven 1.0 s segments in a row); real speech
-    #    segments vary in length
+    # 3. timestamps stuck in a loop: back-to-back short segments whose edges all sit on whole
+    #    seconds. Real segment edges fall on Whisper's 20 ms grid anywhere; base without VAD on
+    #    the shared call emits runs like 5-6, 6-7, ... 11-12 s (or 0-2, 2-4, ... 8-9, 9-10 s:
+    #    the temperature fallback samples, so the exact run varies)
+    def on_grid(seg: Segment) -> bool:
+        return (abs(seg.start - round(seg.start)) < 0.011 and abs(seg.end - round(seg.end)) < 0.011
+                and 0 < seg.end - seg.start <= GRID_MAX_S)
+
     i = 0
     while i < len(segments):
         j = i
-        d0 = segments[i].end - segments[i].start
-        while (j + 1 < len(segments) and d0 <= GRID_MAX_S
-               and abs((segments[j + 1].end - segments[j + 1].start) - d0) < 0.02
-               and abs(segments[j + 1].start - segments[j].end) < 0.02):
+        while (on_grid(segments[i]) and j + 1 < len(segments) and on_grid(segments[j + 1])
+               and abs(segments[j + 1].start - segments[j].end) < 0.011):
             j += 1
         if j - i + 1 >= GRID_RUN:
             flags.append(QualityFlag(
                 "repetition",
-                f"{j - i + 1} consecutive segments of exactly {d0:.1f} s "
+                f"{j - i + 1} back-to-back segments on a whole-second grid "
                 f"({_clock(segments[i].start)}–{_clock(segments[j].end)}): the model's "
                 "timestamps are looping, so times (and likely words) are unreliable",
                 segments[i].start, segments[j].end))
