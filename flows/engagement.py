@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import socket
 import time
@@ -20,8 +21,10 @@ from prefect import flow
 
 from . import db
 from .intake import IntakeError, classify, parse_engagement_file, parse_yaml_mapping
-from .interview import Runtime, interview_flow, quarantine, runtime
+from .interview import Runtime, ensure_transcription_limit, interview_flow, quarantine, runtime
 from .storage import ObjectInfo
+
+log = logging.getLogger(__name__)
 
 #: a local file modified this recently may still be being written: look at it next time
 SETTLE_SECONDS = 2.0
@@ -171,6 +174,13 @@ def run_pending(rt: Runtime, *, on_start: Callable[[db.Interview], None] | None 
     """Run the interview flow for every pending, failed or orphaned interview, once each."""
     outcomes: dict[int, str] = {}
     engagements: set[int] = set()
+    with rt.sessions() as s:
+        others_alive = any(not orphaned(iv) for iv in s.query(db.Interview).filter_by(
+            state="transcribing"))
+    freed = ensure_transcription_limit(rt.settings.transcription_concurrency,
+                                       others_alive=others_alive)
+    if freed:
+        log.warning("gave back %d transcription slot(s) held by a process that is gone", freed)
     while True:
         with rt.sessions() as s:
             claimed = db.claim_pending(s, limit=1, exclude=outcomes, owner=OWNER,

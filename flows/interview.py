@@ -27,6 +27,8 @@ from .settings import Settings, load_settings
 from .storage import Bucket, open_bucket
 
 TRANSCRIPTION_TAG = "transcription"
+#: the Prefect global concurrency limit behind the tag (Prefect 3 names tag limits so)
+TRANSCRIPTION_LIMIT = f"tag:{TRANSCRIPTION_TAG}"
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,33 @@ def runtime() -> Runtime:
         cache_dir=settings.model_cache)
     return Runtime(settings, open_bucket(settings.bucket), db.session_factory(
         settings.database_url), transcriber)
+
+
+def ensure_transcription_limit(limit: int, *, others_alive: bool) -> int:
+    """Declare the concurrency limit on transcription (every process that shares the Prefect
+    API counts against it) and return the slots that were given back.
+
+    Prefect gives back a slot whose holder died only through the server's lease repossessor,
+    which an ephemeral API (the embedded default) does not run, and which forgets its
+    in-memory leases when the process is killed: after a SIGKILL the slot would stay taken
+    and the next run would wait for it forever. So, on the ephemeral API and when no other
+    live process on this machine holds an interview, the taken slots are stale: free them.
+    With a Prefect server (PREFECT_API_URL set) the server's own repossessor does it.
+    """
+    import os
+
+    from prefect import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitUpdate
+
+    with get_client(sync_client=True) as client:
+        client.upsert_global_concurrency_limit_by_name(TRANSCRIPTION_LIMIT, limit)
+        if os.environ.get("PREFECT_API_URL") or others_alive:
+            return 0
+        taken = client.read_global_concurrency_limit_by_name(TRANSCRIPTION_LIMIT).active_slots
+        if taken:
+            client.update_global_concurrency_limit(
+                TRANSCRIPTION_LIMIT, GlobalConcurrencyLimitUpdate(active_slots=0))
+        return taken
 
 
 def options_hash(transcriber: Transcriber) -> str:

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     currency: str = "USD"
     turnaround_hours: int = Field(24, gt=0)
     auto_approve_days: int = Field(3, ge=0)
+    #: transcriptions at once across every process that shares the Prefect API (a Prefect tag
+    #: concurrency limit); each one already uses every core
+    transcription_concurrency: int = Field(1, ge=1, le=64)
     require_services: bool = False
 
     @field_validator("currency")

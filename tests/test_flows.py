@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -108,9 +107,25 @@ def test_outtasks_own_failure_is_failed_and_retried_next_run(pipeline, audio_dir
         assert s.query(db.Interview).one().attempts == 2
 
 
-def test_sigkill_in_the_middle_then_restart_finishes_once(audio_dir, tmp_path, model_cache):
+def _interview_rows(url: str, sql: str) -> list[tuple]:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import DBAPIError
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as c:
+            return [tuple(r) for r in c.execute(text(sql))]
+    except DBAPIError:  # tables not created yet, or SQLite busy: ask again
+        return []
+    finally:
+        engine.dispose()
+
+
+def test_sigkill_in_the_middle_then_restart_finishes_once(audio_dir, tmp_path, model_cache,
+                                                          database_url):
     """A real `outtask run` killed with SIGKILL mid-transcription; the next run finishes the
-    work: one transcript, no lost file, no half-written output."""
+    work: one transcript, no lost file, no half-written output, and the transcription slot the
+    killed process held in Prefect's concurrency limit is given back instead of blocking."""
     home = tmp_path / "home"
     inbox = home / "bucket" / "inbox" / "acme" / "eng-1"
     inbox.mkdir(parents=True)
@@ -119,24 +134,19 @@ def test_sigkill_in_the_middle_then_restart_finishes_once(audio_dir, tmp_path, m
     ffmpeg(*sum((["-i", str(p)] for p in parts), []), "-filter_complex",
            f"concat=n={len(parts)}:v=0:a=1", str(long))
     os.utime(long, (time.time() - 60, time.time() - 60))
-    env = {**os.environ, "OUTTASK_HOME": str(home), "OUTTASK_MODEL_CACHE": str(model_cache)}
-    for k in ("OUTTASK_BUCKET", "OUTTASK_DATABASE_URL", "PREFECT_API_URL", "PREFECT_HOME"):
+    env = {**os.environ, "OUTTASK_HOME": str(home), "OUTTASK_MODEL_CACHE": str(model_cache),
+           "OUTTASK_DATABASE_URL": database_url}
+    for k in ("OUTTASK_BUCKET", "PREFECT_API_URL", "PREFECT_HOME"):
         env.pop(k, None)
     cmd = [sys.executable, "-c", "from flows.cli import main; main()", "run"]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
-    db_file = home / "outtask.db"
     deadline = time.time() + 180
     state = None
     while time.time() < deadline and state != "transcribing":
         time.sleep(0.5)
-        if db_file.exists():
-            try:
-                with sqlite3.connect(db_file, timeout=1) as c:
-                    row = c.execute("select state from interviews").fetchone()
-                    state = row[0] if row else None
-            except sqlite3.OperationalError:
-                pass
+        rows = _interview_rows(database_url, "select state from interviews")
+        state = rows[0][0] if rows else None
     assert state == "transcribing", "the run never started transcribing"
     time.sleep(3)
     os.killpg(proc.pid, signal.SIGKILL)
@@ -145,10 +155,10 @@ def test_sigkill_in_the_middle_then_restart_finishes_once(audio_dir, tmp_path, m
 
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
-    with sqlite3.connect(db_file) as c:
-        assert c.execute("select state, attempts from interviews").fetchall() == [
-            ("transcribed", 2)]
-        assert c.execute("select count(*) from transcripts").fetchone() == (1,)
+    assert "gave back 1 transcription slot" in done.stderr
+    assert _interview_rows(database_url, "select state, attempts from interviews") == [
+        ("transcribed", 2)]
+    assert _interview_rows(database_url, "select count(*) from transcripts") == [(1,)]
     processed = sorted(p.name for p in (home / "bucket" / "processed").rglob("*"))
     assert processed == ["acme", "eng-1", "exec-1.json", "exec-1.srt", "exec-1.txt",
                          "exec-1.vtt"]
@@ -193,3 +203,25 @@ def test_engagement_file_expected_count_and_close(pipeline, audio_dir, tmp_path)
     assert scan.refused == ["inbox/acme/eng-3/engagement.yaml"]
     reason = json.loads(rt.bucket.read_bytes("quarantine/acme/eng-3/engagement.yaml.reason.json"))
     assert "expected_interviews" in reason["message"]
+
+
+def test_transcription_limit_is_declared_and_stale_slots_freed_only_when_safe(prefect_api,
+                                                                               monkeypatch):
+    from prefect import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitUpdate
+
+    from flows.interview import TRANSCRIPTION_LIMIT, ensure_transcription_limit
+
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    assert ensure_transcription_limit(2, others_alive=False) == 0
+    with get_client(sync_client=True) as c:
+        limit = c.read_global_concurrency_limit_by_name(TRANSCRIPTION_LIMIT)
+        assert (limit.limit, limit.active_slots) == (2, 0)
+        # a killed process's slot: still taken while another live process works, freed after
+        c.update_global_concurrency_limit(TRANSCRIPTION_LIMIT,
+                                          GlobalConcurrencyLimitUpdate(active_slots=1))
+        assert ensure_transcription_limit(1, others_alive=True) == 0
+        limit = c.read_global_concurrency_limit_by_name(TRANSCRIPTION_LIMIT)
+        assert (limit.limit, limit.active_slots) == (1, 1)
+        assert ensure_transcription_limit(1, others_alive=False) == 1
+        assert c.read_global_concurrency_limit_by_name(TRANSCRIPTION_LIMIT).active_slots == 0
