@@ -1,0 +1,1 @@
+"""The house template (house.pptx) and the script that writes it."""
