@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -23,26 +22,23 @@ from transcription.errors import AudioInputError, TranscriptionError
 from transcription.models import REGISTRY
 from transcription.transcript import FORMATS, write_files
 
-from .settings import Settings, apply_prefect_defaults, load_settings
-
-EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+from .cli_deck import brief_app, deck_app, form_app
+from .console import (
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_USAGE,
+    UsageError,
+    err,
+    open_runtime,
+    open_settings,
+    out,
+    split_ref,
+)
+from .settings import apply_prefect_defaults
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   pretty_exceptions_show_locals=False,
                   help="outtask: interview recordings in, transcripts and deck briefs out.")
-err = Console(stderr=True, soft_wrap=True)
-out = Console(soft_wrap=True)
-
-
-class UsageError(Exception):
-    """A usage or configuration problem: exit 2 with a message."""
-
-
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except Exception as e:  # pydantic's ValidationError names the variable and the problem
-        raise UsageError(f"invalid settings: {e}") from e
 
 
 def _formats(value: str) -> list[str]:
@@ -85,7 +81,7 @@ def transcribe(
     """Transcribe recordings offline into <stem>.<format> files in --out."""
     from transcription.pipeline import TranscribeOptions, Transcriber
 
-    settings = _settings()
+    settings = open_settings()
     formats = _formats(format)
     if engine not in ENGINES:
         raise UsageError(f"unknown engine {engine!r}: choose from {', '.join(ENGINES)}")
@@ -168,7 +164,7 @@ def models_cmd(
     """List the speech models and whether their weights are installed and intact."""
     from transcription.models import resolve
 
-    settings = _settings()
+    settings = open_settings()
     rows = []
     for name, source in REGISTRY.items():
         try:
@@ -198,8 +194,8 @@ def demo() -> None:
     inbox, run the whole pipeline, and print where the transcript is."""
     from .demo import run_demo
 
-    settings = _settings()
-    _runtime()
+    settings = open_settings()
+    open_runtime()
     raise typer.Exit(run_demo(settings, console=out, err=err))
 
 
@@ -216,17 +212,6 @@ def main() -> None:
         sys.exit(EXIT_USAGE)
 
 
-def _runtime():
-    from .interview import runtime
-
-    try:
-        return runtime()
-    except UsageError:
-        raise
-    except Exception as e:
-        raise UsageError(f"cannot open the bucket or database: {e}") from e
-
-
 @app.command()
 def run(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
@@ -234,7 +219,7 @@ def run(
     """Process everything waiting in the inbox once: register, transcribe, quarantine."""
     from .engagement import run_pending, scan_inbox
 
-    rt = _runtime()
+    rt = open_runtime()
     scan = scan_inbox(rt)
     for key in scan.refused:
         err.print(f"[bold red]refused[/]: {key} (see quarantine/)", highlight=False)
@@ -249,7 +234,7 @@ def run(
             done["n"] += 1
             bar.update(task, completed=done["n"], total=max(done["n"], 1), audio=outcome)
 
-        outcomes = run_pending(rt, on_start=started, on_done=finished)
+        outcomes = run_pending(rt, on_start=started, on_done=finished, changed=scan.changed)
     quarantined = [i for i, o in outcomes.items() if o == "quarantined"]
     failed = [i for i, o in outcomes.items() if o == "failed"]
     summary = {"registered": len(scan.registered), "duplicates": len(scan.duplicates),
@@ -301,7 +286,7 @@ def status(
     """Show interviews and their states. Always exits 0."""
     from .intake import classify
 
-    rt = _runtime()
+    rt = open_runtime()
     if as_json:
         ignored = [o.key for o in rt.bucket.list("inbox/") if classify(o.key).kind == "ignored"]
         print(json.dumps({"interviews": _status_rows(rt, ref), "ignored": ignored}, indent=1))
@@ -317,7 +302,7 @@ def watch(
     from .listen import stop_on_signals
     from .listen import watch as watch_loop
 
-    rt = _runtime()
+    rt = open_runtime()
     if rt.settings.local_bucket is None:
         raise UsageError("outtask watch polls a local folder; for s3:// buckets use "
                          "outtask listen with OUTTASK_QUEUE_URL")
@@ -334,7 +319,7 @@ def listen(
     from .listen import listen as listen_loop
     from .listen import stop_on_signals
 
-    rt = _runtime()
+    rt = open_runtime()
     if not rt.settings.queue_url:
         raise UsageError("set OUTTASK_QUEUE_URL to the SQS queue that receives the bucket's "
                          "object-created events")
@@ -367,15 +352,15 @@ def _report_pass(scan, outcomes: dict[int, str]) -> None:
 
 engagement_app = typer.Typer(no_args_is_help=True, help="Create, show and close engagements.")
 app.add_typer(engagement_app, name="engagement")
+app.add_typer(brief_app, name="brief")
+app.add_typer(deck_app, name="deck")
+app.add_typer(form_app, name="form")
 
 
 def _engagement(rt, ref: str, *, create: bool):
     from . import db
 
-    client, _, slug = ref.partition("/")
-    if not client or not slug or "/" in slug:
-        raise UsageError(f"{ref!r}: name an engagement as <client>/<engagement>, e.g. "
-                         "acme/market-entry")
+    client, slug = split_ref(ref)
     with rt.sessions() as s:
         try:
             if create:
@@ -403,7 +388,7 @@ def engagement_create(
     """Register an engagement (also happens by itself when its inbox folder gets a file)."""
     from . import db
 
-    rt = _runtime()
+    rt = open_runtime()
     eng = _engagement(rt, ref, create=True)
     with rt.sessions() as s:
         eng = s.get(db.Engagement, eng.id)
@@ -424,7 +409,7 @@ def engagement_show(
     """An engagement's settings and its interviews. Always exits 0 when it exists."""
     from .engagement import readiness
 
-    rt = _runtime()
+    rt = open_runtime()
     eng = _engagement(rt, ref, create=False)
     r = readiness(rt, eng.id)
     doc = {"engagement": ref, "name": eng.name, "expected_interviews": eng.expected_interviews,
@@ -448,7 +433,7 @@ def engagement_close(ref: Annotated[str, typer.Argument(help="<client>/<engageme
     from . import db
     from .engagement import engagement_flow, readiness
 
-    rt = _runtime()
+    rt = open_runtime()
     eng = _engagement(rt, ref, create=False)
     with rt.sessions() as s:
         row = s.get(db.Engagement, eng.id)

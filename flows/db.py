@@ -171,6 +171,8 @@ class Engagement(Base):
     currency: Mapped[str] = mapped_column(String(3), default="USD", server_default="USD")
     closed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: the only name of this engagement's job that an out-tasker ever sees (opaque, random)
+    job_id: Mapped[str | None] = mapped_column(String(40), unique=True)
 
     # Joined: ``ref`` needs the client, also on an engagement whose session has closed.
     client: Mapped[Client] = relationship(lazy="joined", innerjoin=True)
@@ -232,6 +234,33 @@ class Interview(Base):
     engagement: Mapped[Engagement] = relationship()
     transcript: Mapped[Transcript | None] = relationship()
     duplicate_of: Mapped[Interview | None] = relationship(remote_side=[id])
+
+
+class Brief(Base):
+    """One version of an engagement's brief package; a new version whenever its inputs
+    (transcripts, forms, engagement settings, terms) change."""
+
+    __tablename__ = "briefs"
+    __table_args__ = (UniqueConstraint("engagement_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagements.id"), index=True)
+    version: Mapped[int]
+    job_id: Mapped[str] = mapped_column(String(40))
+    #: sha256 over everything the brief was built from: the same inputs, the same version
+    inputs_sha256: Mapped[str] = mapped_column(String(64))
+    prefix: Mapped[str] = mapped_column(String(1024))
+    zip_key: Mapped[str] = mapped_column(String(1024))
+    zip_sha256: Mapped[str] = mapped_column(String(64))
+    interviews: Mapped[int]
+    slides: Mapped[int]
+    redactions: Mapped[dict[str, int]] = mapped_column(JSONType, default=dict)
+    terms: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    pseudonymised: Mapped[bool] = mapped_column(default=False)
+    preview: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    engagement: Mapped[Engagement] = relationship()
 
 
 class Event(Base):

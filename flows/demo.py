@@ -28,7 +28,8 @@ INTERVIEWER_VOICE, EXECUTIVE_VOICE = "en-us+f3", "en-gb+m3"
 SCRIPT = [
     (INTERVIEWER_VOICE, "Thank you for making the time today. What is your biggest priority "
                         "for next year?"),
-    (EXECUTIVE_VOICE, "Our biggest priority is growing the service business. We want recurring "
+    (EXECUTIVE_VOICE, "At Northwind our biggest priority is growing the service business. We "
+                      "want recurring "
                       "revenue from maintenance contracts, not only from selling machines. "
                       "Customers keep asking us to run the equipment for them."),
     (INTERVIEWER_VOICE, "What stands in the way?"),
@@ -40,8 +41,37 @@ SCRIPT = [
 ]
 
 
-def speak_interview(target: Path) -> Path:
-    """Speak SCRIPT with espeak-ng and save it as AAC in an m4a container at ``target``."""
+QUESTIONS = ["What is your biggest priority for next year?", "What stands in the way?",
+             "What is your one message for the board?"]
+ENGAGEMENT_YAML = f"""\
+name: "Demo: service growth"
+expected_interviews: 1
+target_slides: 12
+questions:
+{chr(10).join(f"  - {q}" for q in QUESTIONS)}
+redact_terms: [Northwind]
+"""
+
+
+def form_yaml(answers: list[tuple[float, float]]) -> str:
+    """The interview form a consultant would fill; ``answers``: when each question was
+    answered (seconds)."""
+    spans = "\n".join(f"  - question: {q}\n    answered_at: [\"{a:.1f}-{b:.1f}\"]"
+                       for q, (a, b) in zip(QUESTIONS, answers, strict=True))
+    return f"""\
+engagement: {CLIENT}/{ENGAGEMENT}
+executive: {{name: Alex Morgan, title: Chief Operating Officer, company: Northwind, role: COO}}
+interviewer: Demo consultant
+date: 2026-11-02
+consent_to_record: true
+answers:
+{spans}
+"""
+
+
+def speak_interview(target: Path) -> list[tuple[float, float]]:
+    """Speak SCRIPT with espeak-ng and save it as AAC in an m4a container at ``target``;
+    return when each executive line starts and ends (seconds)."""
     from pydub import AudioSegment
 
     espeak = shutil.which("espeak-ng")
@@ -50,15 +80,20 @@ def speak_interview(target: Path) -> Path:
                                  "with it.", fix="Install it: apt-get install espeak-ng")
     pause = AudioSegment.silent(duration=700, frame_rate=22050)
     interview = AudioSegment.silent(duration=300, frame_rate=22050)
+    answers = []
     with tempfile.TemporaryDirectory() as tmp:
         for i, (voice, line) in enumerate(SCRIPT):
             wav = Path(tmp) / f"{i}.wav"
             subprocess.run([espeak, "-v", voice, "-s", "160", "-w", str(wav), line], check=True,
                            capture_output=True)
-            interview += AudioSegment.from_wav(wav) + pause
+            start = len(interview) / 1000
+            interview += AudioSegment.from_wav(wav)
+            if voice == EXECUTIVE_VOICE:
+                answers.append((start, len(interview) / 1000))
+            interview += pause
     target.parent.mkdir(parents=True, exist_ok=True)
     interview.export(target, format="ipod", codec="aac", bitrate="64k")
-    return target
+    return answers
 
 
 def run_demo(settings: Settings, *, console: Console, err: Console) -> int:
@@ -68,17 +103,22 @@ def run_demo(settings: Settings, *, console: Console, err: Console) -> int:
     from .interview import runtime
 
     rt = runtime()
-    key = f"inbox/{CLIENT}/{ENGAGEMENT}/{RECORDING}"
+    folder = f"inbox/{CLIENT}/{ENGAGEMENT}"
+    key = f"{folder}/{RECORDING}"
     if rt.bucket.stat(key) is None:
         with tempfile.TemporaryDirectory() as tmp:
-            local = speak_interview(Path(tmp) / RECORDING)
+            local = Path(tmp) / RECORDING
+            answers = speak_interview(local)
+            rt.bucket.write_bytes(f"{folder}/engagement.yaml", ENGAGEMENT_YAML.encode())
+            rt.bucket.write_bytes(f"{folder}/{Path(RECORDING).stem}.form.yaml",
+                                  form_yaml(answers).encode())
             rt.bucket.upload(local, key)
-        console.print(f"spoke a two-voice interview with espeak-ng into {rt.bucket.url}/{key}",
-                      highlight=False)
+        console.print(f"spoke a two-voice interview with espeak-ng into {rt.bucket.url}/{key}, "
+                      "with its engagement.yaml and interview form", highlight=False)
     console.print(f"running the pipeline (faster-whisper, {settings.model}, offline, CPU)…")
     # the demo just wrote the file: no need to wait for it to settle
-    scan_inbox(rt, now=time.time() + 3600)
-    run_pending(rt)
+    scan = scan_inbox(rt, now=time.time() + 3600)
+    run_pending(rt, changed=scan.changed)
     with rt.sessions() as s:
         iv = (s.query(db.Interview).filter_by(bucket=rt.bucket.url, key=key)
               .order_by(db.Interview.id.desc()).first())
@@ -97,6 +137,18 @@ def run_demo(settings: Settings, *, console: Console, err: Console) -> int:
     console.print(f"recording:   {rt.bucket.url}/{key}", highlight=False)
     for fmt, out_key in transcript.outputs.items():
         console.print(f"transcript ({fmt}): {rt.bucket.url}/{out_key}", highlight=False)
+    with rt.sessions() as s:
+        brief = (s.query(db.Brief).join(db.Engagement).filter(db.Engagement.id == iv.engagement_id)
+                 .order_by(db.Brief.version.desc()).first())
+        if brief is None:
+            err.print("the brief was not built: see `outtask brief build "
+                      f"{CLIENT}/{ENGAGEMENT}`", highlight=False)
+            return 1
+        redacted = ", ".join(f"{n} {k}" for k, n in brief.redactions.items() if n) or "nothing"
+        console.print(f"brief v{brief.version} for the out-tasker (job {brief.job_id}; "
+                      f"redacted {redacted}):", highlight=False)
+        console.print(f"  folder: {rt.bucket.url}/{brief.prefix}/", highlight=False)
+        console.print(f"  zip:    {rt.bucket.url}/{brief.zip_key}", highlight=False)
     console.print("next: drop more recordings into inbox/<client>/<engagement>/ and run "
                   "`outtask run`, or leave `outtask watch` running.")
     return 0

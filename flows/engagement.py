@@ -13,14 +13,18 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from prefect import flow
 
+from deck_builder.errors import FormError
+from deck_builder.interview_form import parse_form
+
 from . import db
-from .intake import IntakeError, classify, parse_engagement_file, parse_yaml_mapping
+from .brief import BriefError, brief_task
+from .intake import IntakeError, classify, parse_engagement_file
 from .interview import Runtime, ensure_transcription_limit, interview_flow, quarantine, runtime
 from .storage import ObjectInfo
 
@@ -37,6 +41,8 @@ class ScanResult:
     refused: list[str] = field(default_factory=list)  # keys quarantined by this scan
     ignored: list[str] = field(default_factory=list)
     settling: list[str] = field(default_factory=list)
+    #: engagements whose engagement.yaml or forms changed since their last brief
+    changed: set[int] = field(default_factory=set)
 
 
 def _already_refused(rt: Runtime, target: str) -> bool:
@@ -113,26 +119,35 @@ def _apply_engagement_file(rt: Runtime, s, eng: db.Engagement, obj: ObjectInfo,
     except IntakeError as e:
         _refuse_file(rt, obj, eng.client.slug, eng.slug, str(e), result)
         return
-    for name, value in spec.model_dump().items():
-        setattr(eng, name, value)
-    s.commit()
+    values = spec.model_dump()
+    if any(getattr(eng, name) != value for name, value in values.items()):
+        for name, value in values.items():
+            setattr(eng, name, value)
+        s.commit()
+        result.changed.add(eng.id)
 
 
 def _check_form(rt: Runtime, obj: ObjectInfo, item, result: ScanResult) -> None:
-    data = rt.bucket.read_bytes(obj.key)
+    """A form that does not validate is quarantined with the field and the fix; the brief
+    then goes without it until a corrected form is uploaded."""
     try:
-        if obj.key.endswith(".json"):
-            try:
-                doc = json.loads(data)
-            except ValueError as e:
-                raise IntakeError(f"{obj.key} is not valid JSON: {e}. Fix it and upload it "
-                                  "again.") from e
-            if not isinstance(doc, dict):
-                raise IntakeError(f"{obj.key} must be a JSON object of field: value.")
-        else:
-            parse_yaml_mapping(data, obj.key)
-    except IntakeError as e:
-        _refuse_file(rt, obj, item.client, item.engagement, str(e), result)
+        form = parse_form(rt.bucket.read_bytes(obj.key), item.file)
+    except FormError as e:
+        _refuse_file(rt, obj, item.client, item.engagement, f"{e.message} {e.fix}".strip(),
+                     result)
+        return
+    if form.engagement == item.ref:
+        with rt.sessions() as s:
+            eng = db.get_or_create_engagement(s, item.client, item.engagement)
+            latest = (s.query(db.Brief).filter_by(engagement_id=eng.id)
+                      .order_by(db.Brief.version.desc()).first())
+            if latest is None or obj.modified > latest.created_at:
+                result.changed.add(eng.id)
+    else:
+        _refuse_file(rt, obj, item.client, item.engagement,
+                     f"{obj.key}: engagement says {form.engagement!r} but the form is in "
+                     f"inbox/{item.ref}/. Write engagement: {item.ref} or move the form next "
+                     "to its recording.", result)
 
 
 def _refuse_file(rt: Runtime, obj: ObjectInfo, client: str, engagement: str, message: str,
@@ -170,10 +185,12 @@ def orphaned(interview: db.Interview) -> bool:
 
 
 def run_pending(rt: Runtime, *, on_start: Callable[[db.Interview], None] | None = None,
-                on_done: Callable[[int, str], None] | None = None) -> dict[int, str]:
-    """Run the interview flow for every pending, failed or orphaned interview, once each."""
+                on_done: Callable[[int, str], None] | None = None,
+                changed: Iterable[int] = ()) -> dict[int, str]:
+    """Run the interview flow for every pending, failed or orphaned interview, once each; then
+    the engagement flow of every engagement that had work or ``changed`` inputs."""
     outcomes: dict[int, str] = {}
-    engagements: set[int] = set()
+    engagements: set[int] = set(changed)
     with rt.sessions() as s:
         others_alive = any(not orphaned(iv) for iv in s.query(db.Interview).filter_by(
             state="transcribing"))
@@ -253,8 +270,9 @@ def readiness(rt: Runtime, engagement_id: int) -> Readiness:
 @flow(name="engagement", log_prints=False)
 def engagement_flow(engagement_id: int) -> bool:
     """Hand an engagement over to brief packaging once its expected interviews are all
-    transcribed, or once a consultant closed it. The hand-over is an event in the database
-    (``ready-for-brief``, once per set of transcripts), which the brief step consumes."""
+    transcribed, or once a consultant closed it: record the hand-over (``ready-for-brief``,
+    once per set of transcripts) and build the brief (a new version only when an input
+    changed). A brief that cannot be built is recorded and logged; the run still succeeds."""
     rt = runtime()
     r = readiness(rt, engagement_id)
     if not r.ready:
@@ -269,5 +287,13 @@ def engagement_flow(engagement_id: int) -> bool:
             s.add(db.Event(engagement_id=engagement_id, kind="ready-for-brief",
                            detail={"transcripts": ids, "counts": r.counts,
                                    "closed": r.closed}))
+            s.commit()
+    try:
+        brief_task(r.ref)
+    except BriefError as e:
+        log.warning("brief for %s not built: %s", r.ref, e)
+        with rt.sessions() as s:
+            s.add(db.Event(engagement_id=engagement_id, kind="brief-failed",
+                           detail={"reason": str(e)}))
             s.commit()
     return True

@@ -14,12 +14,12 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from deck_builder.interview_form import FORM_SUFFIXES
 from transcription.audio import AUDIO_EXTENSIONS
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MISPLACED_PREFIX = "quarantine/_misplaced/"
 ENGAGEMENT_FILE = "engagement.yaml"
-FORM_SUFFIXES = (".form.yaml", ".form.yml", ".form.json")
 
 Kind = Literal["audio", "engagement", "form", "ignored", "misplaced"]
 

@@ -71,7 +71,7 @@ def watch(rt: Runtime, stop: threading.Event, *, interval_s: float = 5.0,
     sizes: dict[str, int] = {}
     while not stop.is_set():
         scan = scan_inbox(rt, sizes=sizes)
-        outcomes = run_pending(rt) if not stop.is_set() else {}
+        outcomes = run_pending(rt, changed=scan.changed) if not stop.is_set() else {}
         if on_pass:
             on_pass(scan, outcomes)
         stop.wait(interval_s)
@@ -103,7 +103,7 @@ def listen(rt: Runtime, queue_url: str, stop: threading.Event, *, sqs=None, wait
                 if obj is not None:
                     intake_object(rt, obj, result)
             handled.append(message["ReceiptHandle"])
-        outcomes = run_pending(rt) if handled else {}
+        outcomes = run_pending(rt, changed=result.changed) if handled else {}
         for receipt in handled:
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=receipt)
         if on_pass and (handled or outcomes):

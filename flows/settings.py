@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     #: transcriptions at once across every process that shares the Prefect API (a Prefect tag
     #: concurrency limit); each one already uses every core
     transcription_concurrency: int = Field(1, ge=1, le=64)
+    #: the out-tasker's time zone: job specs give the deadline in UTC and in this zone
+    vendor_timezone: str = "UTC"
     require_services: bool = False
 
     @field_validator("currency")
