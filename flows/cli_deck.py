@@ -88,17 +88,18 @@ def brief_show(ref: Ref, as_json: AsJson = False) -> None:
         print(json.dumps({"engagement": ref, "briefs": rows}, indent=1))
         return
     table = Table(title=f"briefs of {ref}")
-    for col in ("version", "job", "built (UTC)", "interviews", "slides", "rate", "redacted",
-                "zip"):
+    for col in ("version", "job", "built (UTC)", "interviews", "slides", "rate", "redacted"):
         table.add_column(col, overflow="fold")
     for r in rows:
         rate = r["terms"].get("slide_rate_cents", 0)
         table.add_row(str(r["version"]), r["job_id"], r["created_at"][:16].replace("T", " "),
                       str(r["interviews"]), str(r["slides"]),
                       f"{rate // 100}.{rate % 100:02d} {r['terms'].get('currency', '')}",
-                      _redactions(r["redactions"]), r["zip"])
+                      _redactions(r["redactions"]))
     out.print(table)
-    if not rows:
+    if rows:
+        out.print(f"latest: {rt.bucket.url}/{rows[0]['zip']}", highlight=False)
+    else:
         out.print(f"no brief yet: outtask brief build {ref}", highlight=False)
 
 

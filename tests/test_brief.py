@@ -233,6 +233,18 @@ def test_a_new_version_only_when_inputs_change_and_a_tampered_package_fails(
         assert name not in seen
     assert "executive a" in seen and "executive b" in seen
 
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    shown = CliRunner().invoke(app, ["brief", "show", REF, "--json"])
+    assert shown.exit_code == 0
+    briefs = json.loads(shown.stdout)["briefs"]
+    assert [(b["version"], b["slides"], b["pseudonymised"]) for b in briefs] == [
+        (3, 20, True), (2, 20, False), (1, 14, False)]
+    table = CliRunner().invoke(app, ["brief", "show", REF])
+    assert "briefs of acme/zentravia-2026" in table.stdout and "11.00 USD" in table.stdout
+
     unzipped = tmp_path / "v3"
     with zipfile.ZipFile(local) as z:
         z.extractall(unzipped)
