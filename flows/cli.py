@@ -359,12 +359,14 @@ app.add_typer(form_app, name="form")
 
 def _engagement(rt, ref: str, *, create: bool):
     from . import db
+    from .engagement import engagement_defaults
 
     client, slug = split_ref(ref)
     with rt.sessions() as s:
         try:
             if create:
-                eng = db.get_or_create_engagement(s, client, slug)
+                eng = db.get_or_create_engagement(s, client, slug,
+                                                  defaults=engagement_defaults(rt))
                 s.commit()
                 return eng
         except db.InvalidValueError as e:

@@ -398,9 +398,10 @@ def _check_slug(what: str, value: str) -> str:
     return value
 
 
-def get_or_create_engagement(session: Session, client: str, engagement: str) -> Engagement:
+def get_or_create_engagement(session: Session, client: str, engagement: str, *,
+                             defaults: dict[str, Any] | None = None) -> Engagement:
     """The engagement ``client/engagement``, registering the client and the engagement the first
-    time. Does not commit."""
+    time (with ``defaults``, e.g. the configured turnaround and currency). Does not commit."""
     _check_slug("client", client)
     _check_slug("engagement", engagement)
     client_row, _ = _get_or_insert(
@@ -409,7 +410,7 @@ def get_or_create_engagement(session: Session, client: str, engagement: str) -> 
         session,
         select(Engagement).where(Engagement.client_id == client_row.id,
                                  Engagement.slug == engagement),
-        lambda: [Engagement(client=client_row, slug=engagement)])
+        lambda: [Engagement(client=client_row, slug=engagement, **(defaults or {}))])
     if created:
         session.add(Event(engagement_id=row.id, kind="engagement-registered",
                           detail={"ref": row.ref}))

@@ -89,7 +89,8 @@ def intake_object(rt: Runtime, obj: ObjectInfo, result: ScanResult) -> None:
             result.refused.append(obj.key)
         return
     with rt.sessions() as s:
-        eng = db.get_or_create_engagement(s, item.client, item.engagement)
+        eng = db.get_or_create_engagement(s, item.client, item.engagement,
+                                          defaults=engagement_defaults(rt))
         s.commit()
         if item.kind == "engagement":
             _apply_engagement_file(rt, s, eng, obj, result)
@@ -112,6 +113,12 @@ def intake_object(rt: Runtime, obj: ObjectInfo, result: ScanResult) -> None:
             (result.duplicates if iv.state == "duplicate" else result.registered).append(iv.id)
 
 
+def engagement_defaults(rt: Runtime) -> dict[str, object]:
+    """What an engagement gets when its engagement.yaml does not say (CONVENTIONS.md)."""
+    return {"turnaround_hours": rt.settings.turnaround_hours,
+            "currency": rt.settings.currency}
+
+
 def _apply_engagement_file(rt: Runtime, s, eng: db.Engagement, obj: ObjectInfo,
                            result: ScanResult) -> None:
     try:
@@ -120,6 +127,9 @@ def _apply_engagement_file(rt: Runtime, s, eng: db.Engagement, obj: ObjectInfo,
         _refuse_file(rt, obj, eng.client.slug, eng.slug, str(e), result)
         return
     values = spec.model_dump()
+    for name, default in engagement_defaults(rt).items():
+        if values[name] is None:
+            values[name] = default
     if any(getattr(eng, name) != value for name, value in values.items()):
         for name, value in values.items():
             setattr(eng, name, value)
@@ -138,7 +148,8 @@ def _check_form(rt: Runtime, obj: ObjectInfo, item, result: ScanResult) -> None:
         return
     if form.engagement == item.ref:
         with rt.sessions() as s:
-            eng = db.get_or_create_engagement(s, item.client, item.engagement)
+            eng = db.get_or_create_engagement(s, item.client, item.engagement,
+                                              defaults=engagement_defaults(rt))
             latest = (s.query(db.Brief).filter_by(engagement_id=eng.id)
                       .order_by(db.Brief.version.desc()).first())
             if latest is None or obj.modified > latest.created_at:

@@ -91,8 +91,9 @@ class EngagementFile(BaseModel):
     questions: list[str] = Field(default_factory=list)
     redact_terms: list[str] = Field(default_factory=list)
     target_slides: int | None = Field(None, ge=1, le=500)
-    turnaround_hours: int = Field(24, ge=1, le=24 * 30)
-    currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
+    #: unset: OUTTASK_TURNAROUND_HOURS / OUTTASK_CURRENCY apply
+    turnaround_hours: int | None = Field(None, ge=1, le=24 * 30)
+    currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")
 
 
 def parse_yaml_mapping(data: bytes, key: str) -> dict:
