@@ -168,6 +168,27 @@ def _overlap(question: set[str], text: str) -> float:
     return len(question & words) / len(question)
 
 
+def _form_spans(form: InterviewForm, question: str) -> list[tuple[float, float]]:
+    """Where the form says ``question`` was answered: the answer(s) on the form whose question
+    matches it best, by its words, else by at least half of its content words. Only the best:
+    "What drives pricing?" must not take the spans of "What drives pricing in Europe?"."""
+    wanted, qwords = _WORD.findall(question.lower()), _content_words(question)
+    best, spans = 0.0, []
+    for answer in form.answers:
+        awords = _content_words(answer.question)
+        if _WORD.findall(answer.question.lower()) == wanted:
+            score = 2.0
+        elif _overlap(qwords, answer.question) >= 0.5:
+            score = len(qwords & awords) / len(qwords | awords)
+        else:
+            continue
+        if score > best:
+            best, spans = score, []
+        if score == best:
+            spans += [(s.start, s.end) for s in answer.answered_at]
+    return spans
+
+
 def _interviewee_segments(t: Transcript) -> list[Segment]:
     interviewers = {s for s, role in t.roles.items() if role == "interviewer"}
     return [s for s in t.segments if s.text.strip() and s.speaker not in interviewers]
@@ -236,16 +257,12 @@ def quote_candidates(questions: tuple[str, ...] | list[str],
         pool: list[Quote] = []
         for n, iv in enumerate(interviews, 1):
             t = iv.transcript
-            spans = []
-            if iv.form is not None:
-                qnorm = _content_words(question)
-                for answer in iv.form.answers:
-                    if _overlap(qnorm, answer.question) >= 0.5:
-                        spans += [(s.start, s.end) for s in answer.answered_at]
-            if spans:
-                segs = [s for s in _interviewee_segments(t)
-                        if any(s.start < end and s.end > start for start, end in spans)]
-                pool += _candidates(segs, qwords, n, bonus=2.0)
+            spans = _form_spans(iv.form, question) if iv.form is not None else []
+            segs = [s for s in _interviewee_segments(t)
+                    if any(s.start < end and s.end > start for start, end in spans)]
+            found = _candidates(segs, qwords, n, bonus=2.0)
+            if found:  # else the span holds no quote-sized passage: look as if there were none
+                pool += found
                 continue
             answer = _answer_after_question(t, qwords)
             if answer:

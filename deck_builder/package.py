@@ -11,11 +11,15 @@ import hashlib
 import json
 import zipfile
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
-from .brief import BriefInput, QuestionQuotes, job_spec, quote_candidates
+from transcription.transcript import Transcript
+
+from .brief import BriefInput, QuestionQuotes, Quote, job_spec, quote_candidates
 from .errors import DeckBuilderError, ManifestError
 from .interview_form import InterviewForm
 from .preview import render_preview
@@ -95,21 +99,51 @@ class _Writer:
         self.paths.append(rel)
         return p
 
-    def text(self, rel: str, text: str) -> None:
-        self.path(rel).write_text(self.redactor.redact(text, self.tally), encoding="utf-8")
+    def text(self, rel: str, text: str, *, redact: bool = True) -> None:
+        text = self.redactor.redact(text, self.tally) if redact else text
+        self.path(rel).write_text(text, encoding="utf-8")
 
-    def json(self, rel: str, data: Any) -> None:
-        redacted = _redact_tree(data, self.redactor, self.tally)
-        self.path(rel).write_text(json.dumps(redacted, indent=1, ensure_ascii=False) + "\n",
+    def json(self, rel: str, data: Any, *, redact: bool = True) -> None:
+        data = _redact_tree(data, self.redactor, self.tally) if redact else data
+        self.path(rel).write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n",
                                   encoding="utf-8")
 
 
-def _who(n: int, form: InterviewForm | None, names: dict[str, str]) -> str:
+#: words that end a company's name without being part of what people call it
+_LEGAL_FORMS = frozenset(("ag", "bv", "co", "company", "corp", "corporation", "gmbh", "group",
+                          "holding", "holdings", "inc", "incorporated", "limited", "llc", "llp",
+                          "ltd", "nv", "plc", "sa", "sarl"))
+
+
+def _company_terms(forms: list[InterviewForm | None]) -> list[str]:
+    """Each interviewee's company, also without its legal form ("Acme Corp." -> "Acme"): the
+    client or a partner of it, to be redacted whether or not ``redact_terms`` lists it."""
+    terms = []
+    for form in forms:
+        if form is not None:
+            words = form.executive.company.replace(",", " ").split()
+            while len(words) > 1 and words[-1].lower().strip(".") in _LEGAL_FORMS:
+                words.pop()
+            terms += [form.executive.company, " ".join(words)]
+    return terms
+
+
+def _label(form: InterviewForm | None, names: dict[str, str]) -> str:
+    """How the brief names an interviewee: pseudonym, name, or "Executive" without a form."""
     if form is None:
-        return f"Executive, interview {n}"
-    e = form.executive
-    label = names.get(e.name, e.name)
-    return f"{label} ({e.title})"
+        return "Executive"
+    name = form.executive.name
+    return names.get(" ".join(name.split()), name)
+
+
+def _speaker_names(t: Transcript, label: str) -> dict[str, str]:
+    """Speaker id -> label for the speakers known to be the interviewer or the interviewee.
+    Without roles (more than two voices) only a lone speaker is the interviewee; the others
+    keep their ids ("Speaker 3") rather than be labelled as someone they may not be."""
+    if t.roles:
+        return {s: "Interviewer" if role == "interviewer" else label
+                for s, role in t.roles.items()}
+    return {t.speakers[0]: label} if len(t.speakers) == 1 else {}
 
 
 def _job_spec_md(spec: dict[str, Any]) -> str:
@@ -140,7 +174,7 @@ def _job_spec_md(spec: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _quotes_md(quotes: list[QuestionQuotes], who: dict[int, str]) -> str:
+def _quotes_md(quotes: list[QuestionQuotes], who: Callable[[Quote], str]) -> str:
     lines = ["# Quote candidates", "",
              "Verbatim from the transcripts (speech recognition: check against the DOCX "
              "transcript before quoting on a slide).", ""]
@@ -149,11 +183,13 @@ def _quotes_md(quotes: list[QuestionQuotes], who: dict[int, str]) -> str:
         if not qq.quotes:
             lines += ["(no candidate found: see the transcripts)", ""]
         for q in qq.quotes:
-            lines += [f"> \u201c{q.text}\u201d", f"> \u2014 {who[q.interview]}, {q.where}", ""]
+            lines += [f"> \u201c{q.text}\u201d", f"> \u2014 {who(q)}, {q.where}", ""]
     return "\n".join(lines)
 
 
 def _theme_title(question: str) -> str:
+    """The first words of a question, which must be redacted already: a term or a phone
+    number cut in two is no longer found."""
     words = question.rstrip("?").split()
     return " ".join(words[:8]) + ("\u2026" if len(words) > 8 else "")
 
@@ -167,41 +203,50 @@ def build_brief(inp: BriefInput, out_dir: Path, *, preview: bool = True) -> Mani
     forms = [iv.form for iv in inp.interviews]
     people = [f.executive.name for f in forms if f is not None]
     names = pseudonyms(people) if inp.pseudonymise else {}
-    redactor = Redactor(terms=inp.redact_terms, names=names)
+    # the firm's interviewers are never named to the out-tasker, pseudonymised or not
+    staff = {f.interviewer: "Interviewer" for f in forms if f is not None}
+    redactor = Redactor(terms=(*inp.redact_terms, *_company_terms(forms)),
+                        names={**staff, **names})
     tally: Counter[str] = Counter()
     w = _Writer(out_dir, redactor, tally)
 
-    who = {n: _who(n, iv.form, names) for n, iv in enumerate(inp.interviews, 1)}
+    labels = {n: redactor.redact(_label(iv.form, names), tally)
+              for n, iv in enumerate(inp.interviews, 1)}
+    who = {n: redactor.redact(f"{labels[n]} ({iv.form.executive.title})", tally)
+           if iv.form is not None else labels[n] for n, iv in enumerate(inp.interviews, 1)}
+    speakers = {n: _speaker_names(iv.transcript, labels[n])
+                for n, iv in enumerate(inp.interviews, 1)}
+
+    def said_by(q: Quote) -> str:  # an unidentified voice is named as in the transcript
+        if q.speaker is None or q.speaker in speakers[q.interview]:
+            return who[q.interview]
+        return redactor.redact(q.speaker, tally)
+
     questions = inp.questions or tuple(dict.fromkeys(
         a.question for f in forms if f is not None for a in f.answers))
     quotes = quote_candidates(questions, inp.interviews)
     for n, iv in enumerate(inp.interviews, 1):
-        t = iv.transcript
-        speakers = {s: ("Interviewer" if t.roles.get(s) == "interviewer" else
-                        who[n].split(" (")[0]) for s in t.speakers}
-        transcript_docx(t, w.path(f"interviews/interview-{n:02d}.docx"),
+        transcript_docx(iv.transcript, w.path(f"interviews/interview-{n:02d}.docx"),
                         title=f"Interview {n}", redactor=redactor, tally=tally,
-                        speaker_names=speakers, form=iv.form)
+                        speaker_names=speakers[n], form=iv.form)
         if iv.form is not None:
-            form = iv.form.model_dump(mode="json")
-            form["engagement"] = inp.job_id
-            form.pop("interviewer", None)  # firm staff: not needed for the job
-            form["executive"]["name"] = names.get(iv.form.executive.name,
-                                                  iv.form.executive.name)
-            w.json(f"interviews/interview-{n:02d}.form.json", form)
+            form = _redact_tree(iv.form.model_dump(mode="json", exclude={"interviewer"}),
+                                redactor, tally)  # interviewer: firm staff, not needed
+            form["engagement"] = inp.job_id  # set after redaction: an id is never redacted
+            form["executive"]["name"] = labels[n]
+            w.json(f"interviews/interview-{n:02d}.form.json", form, redact=False)
     w.json("quotes.json", [{"question": qq.question, "quotes": [
-        {"text": q.text, "who": who[q.interview], "interview": q.interview,
+        {"text": q.text, "who": said_by(q), "interview": q.interview,
          "start": round(q.start, 2), "end": round(q.end, 2), "where": q.where}
         for q in qq.quotes]} for qq in quotes])
-    w.text("quotes.md", _quotes_md(quotes, who))
+    w.text("quotes.md", _quotes_md(quotes, said_by))
 
-    roster = tuple(RosterRow(*(redactor.redact(v, tally) for v in (
-        names.get(f.executive.name, f.executive.name), f.executive.title, f.executive.role,
-        f.executive.company))) if f is not None else
+    roster = tuple(RosterRow(labels[n], *(redactor.redact(v, tally) for v in (
+        f.executive.title, f.executive.role, f.executive.company))) if f is not None else
         RosterRow(f"Interview {n}", "[title]", "[role]", "[company]")
         for n, f in enumerate(forms, 1))
-    themes = tuple(Theme(redactor.redact(_theme_title(qq.question), tally), tuple(
-        QuoteRef(redactor.redact(q.text, tally), who[q.interview], q.where)
+    themes = tuple(Theme(_theme_title(redactor.redact(qq.question, tally)), tuple(
+        QuoteRef(redactor.redact(q.text, tally), said_by(q), q.where)
         for q in qq.quotes)) for qq in quotes) or (Theme("Key findings"),)
     deck_spec = StarterDeckSpec(
         title="Executive interviews: findings", subtitle=f"Job {inp.job_id}",
@@ -211,9 +256,11 @@ def build_brief(inp: BriefInput, out_dir: Path, *, preview: bool = True) -> Mani
     from pptx import Presentation
 
     slides = len(Presentation(str(deck)).slides)
-    spec = job_spec(inp, slides=slides)
-    w.json("job-spec.json", spec)
-    w.text("job-spec.md", _job_spec_md(spec))
+    spec = _redact_tree({**job_spec(inp, slides=slides), "questions": list(questions)},
+                        redactor, tally)
+    spec["job_id"] = inp.job_id  # generated here: never redacted ("job-5551234567")
+    w.json("job-spec.json", spec, redact=False)
+    w.text("job-spec.md", _job_spec_md(spec), redact=False)
 
     status = "not requested"
     if preview:
@@ -222,9 +269,14 @@ def build_brief(inp: BriefInput, out_dir: Path, *, preview: bool = True) -> Mani
             w.paths += [p.relative_to(out_dir).as_posix() for p in pages]
             status = "ok"
         except DeckBuilderError as e:  # LibreOffice missing or failing: the brief still ships
-            status = f"unavailable: {e.message}"
+            # the message names the build folder, which the caller may have named after the client
+            message = e.message
+            for folder in (str(out_dir.resolve()), str(out_dir)):
+                message = message.replace(folder, ".")
+            status = f"unavailable: {redactor.redact(message)}"
     manifest = Manifest(
-        job_id=inp.job_id, version=inp.version, issued_at=inp.issued_at.isoformat(),
+        job_id=inp.job_id, version=inp.version,
+        issued_at=inp.issued_at.astimezone(UTC).isoformat(),
         files=tuple(ManifestFile(p, _sha256(out_dir / p), (out_dir / p).stat().st_size)
                     for p in sorted(w.paths)),
         redactions={k: tally.get(k, 0) for k in KINDS}, pseudonymised=inp.pseudonymise,
@@ -253,13 +305,17 @@ def _entries(package: Path) -> dict[str, bytes]:
     if package.is_dir():
         return {p.relative_to(package).as_posix(): p.read_bytes()
                 for p in package.rglob("*") if p.is_file()}
-    with zipfile.ZipFile(package) as z:
-        names = [n for n in z.namelist() if not n.endswith("/")]
-        roots = {n.split("/", 1)[0] for n in names}
-        if len(roots) != 1 or any("/" not in n for n in names):
-            raise ManifestError(f"{package.name}: every entry must sit under one folder",
-                                fix="rebuild the brief", path=package)
-        return {n.split("/", 1)[1]: z.read(n) for n in names}
+    try:
+        with zipfile.ZipFile(package) as z:
+            names = [n for n in z.namelist() if not n.endswith("/")]
+            roots = {n.split("/", 1)[0] for n in names}
+            if len(roots) != 1 or any("/" not in n for n in names):
+                raise ManifestError(f"{package.name}: every entry must sit under one folder",
+                                    fix="rebuild the brief", path=package)
+            return {n.split("/", 1)[1]: z.read(n) for n in names}
+    except zipfile.BadZipFile as e:  # also a failing CRC: the zip was damaged or edited
+        raise ManifestError(f"{package.name} is not a readable zip ({e})",
+                            fix="download it again, or rebuild the brief", path=package) from e
 
 
 def verify_package(package: Path) -> Manifest:
@@ -270,7 +326,11 @@ def verify_package(package: Path) -> Manifest:
     if MANIFEST not in entries:
         raise ManifestError(f"{package.name} has no {MANIFEST}", fix="rebuild the brief",
                             path=package)
-    manifest = Manifest.from_dict(json.loads(entries.pop(MANIFEST)))
+    try:
+        manifest = Manifest.from_dict(json.loads(entries.pop(MANIFEST)))
+    except (ValueError, KeyError, TypeError) as e:  # not JSON, or not a manifest's fields
+        raise ManifestError(f"{package.name}: {MANIFEST} is not a brief manifest ({e!r})",
+                            fix="do not edit a brief package: rebuild it", path=package) from e
     problems = []
     for f in manifest.files:
         data = entries.pop(f.path, None)

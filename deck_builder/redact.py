@@ -37,7 +37,7 @@ _EMAIL = re.compile(r"(?<![\w.+-])[\w.%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[
 _PHONE = re.compile(
     r"(?<![\w$€£¥+])(?<!\d[.,:])"
     r"(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?"
-    r"(?:\d{1,4}(?:[ .-]\d{2,4}){1,4}|(?<=\))\d{3,4}[ .-]?\d{4}|\d{10,15})"
+    r"(?:\d{1,5}(?:[ .-]\d{2,4}|[ -]\d{5,8}){1,4}|(?<=\))\d{3,4}[ .-]?\d{4}|\d{10,15})"
     r"(?![\w%]|[.,:]\d)"
 )
 _DATE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}")
@@ -275,6 +275,9 @@ def _phones(text: str) -> list[re.Match[str]]:
         if not international and (all(_YEAR.fullmatch(g) for g in groups)
                                   or max(map(len, groups)) < 3):
             continue  # "1999-2004", "2024 2025", "10 20 30 40"
+        if len(groups) > 1 and max(map(len, groups)) > 4 and not (
+                international or number.startswith("0")):
+            continue  # "in 2023 150000 trucks"; but "+49 30 1234567", "07700 900123" are phones
         if re.fullmatch(r"\d{1,3}(?:\.\d{3})+|\d{1,2}(?: \d{3})+", number):
             continue  # "1.100.000", "12 500 000": thousands separators (phones end in 4 digits)
         found.append(m)

@@ -90,18 +90,32 @@ def layout(prs: PresentationType, name: str) -> SlideLayout:
                         fix=f"use the house template, or {_REGENERATE}")
 
 
+def quotes_per_theme(spec: StarterDeckSpec) -> list[int]:
+    """How many Quote slides each theme gets: up to :data:`QUOTES_PER_THEME`, fewer when the
+    target has no room for them beside one finding per theme (quotes.md keeps every quote).
+    The theme with the most gives one up first, later themes before earlier ones."""
+    quotes = [min(len(theme.quotes), QUOTES_PER_THEME) for theme in spec.themes]
+    if spec.target_slides is None:
+        return quotes
+    room = spec.target_slides - 3 - _roster_slide_count(spec.roster) - 2 * len(spec.themes)
+    while sum(quotes) > max(room, 0):
+        most = max(range(len(quotes)), key=lambda i: (quotes[i], i))
+        quotes[most] -= 1
+    return quotes
+
+
 def findings_per_theme(spec: StarterDeckSpec) -> list[int]:
     """How many Finding slides each theme gets.
 
     With a target, the slides left after the fixed ones (title, agenda, roster, sections,
     quotes, closing) are spread evenly over the themes, earlier themes taking any remainder;
-    every theme keeps at least one finding, so a target that is too small is exceeded.
+    every theme keeps at least one finding, so a target too small for title, agenda, roster,
+    closing and a section and a finding per theme is exceeded.
     """
     themes = len(spec.themes)
     if spec.target_slides is None or themes == 0:
         return [DEFAULT_FINDINGS_PER_THEME] * themes
-    fixed = 3 + _roster_slide_count(spec.roster) + sum(
-        1 + min(len(theme.quotes), QUOTES_PER_THEME) for theme in spec.themes)
+    fixed = 3 + _roster_slide_count(spec.roster) + themes + sum(quotes_per_theme(spec))
     base, extra = divmod(max(spec.target_slides - fixed, 0), themes)
     return [max(base + (i < extra), 1) for i in range(themes)]
 
@@ -129,7 +143,8 @@ def build_starter_deck(spec: StarterDeckSpec, out: Path, *,
     for page, rows in enumerate(_roster_pages(spec.roster)):
         slide = add("Roster", "Who we spoke to" + (" (continued)" if page else ""))
         _roster_table(slide, rows)
-    for theme, findings in zip(spec.themes, findings_per_theme(spec), strict=True):
+    for theme, findings, quotes in zip(spec.themes, findings_per_theme(spec),
+                                       quotes_per_theme(spec), strict=True):
         count = len(theme.quotes)
         add("Section", theme.title,
             body=f"{count} quote{'' if count == 1 else 's'} in the brief")
@@ -137,7 +152,7 @@ def build_starter_deck(spec: StarterDeckSpec, out: Path, *,
             add("Finding", f"[Finding {number} for {theme.title}: one-sentence headline]",
                 body="[Supporting points from the interviews; see quotes.md]",
                 source="Source: interviews (see brief)")
-        for quote in theme.quotes[:QUOTES_PER_THEME]:
+        for quote in theme.quotes[:quotes]:
             add("Quote", f"{theme.title}: in their words", body=f"\u201c{quote.text}\u201d",
                 source=f"\u2014 {quote.who}, {quote.where}")
     add("Closing", "Next steps",

@@ -3,9 +3,13 @@ can be unsafe or not a deck at all (each built from a real deck, never a committ
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
+import posixpath
+import shutil
 import struct
+import subprocess
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -21,6 +25,14 @@ from pptx.util import Inches
 from deck_builder.deck_check import DeckFlag, DeckReport, check_deck
 from deck_builder.errors import DeckRefusedError
 from deck_builder.house import HOUSE_TEMPLATE
+from deck_builder.starter_deck import (
+    QuoteRef,
+    RosterRow,
+    StarterDeckSpec,
+    Theme,
+    build_starter_deck,
+)
+from tests.conftest import require_service
 
 PPTX_MAIN = b"application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml"
 TITLE_AND_CONTENT, TITLE_ONLY, BLANK = 1, 5, 6
@@ -414,3 +426,107 @@ def test_large_honest_members_stream_through_every_check(tmp_path):
                           "ppt/media/noise.bin": noise})
     report = check_deck(deck, max_ratio=10_000)  # zeros compress about 1000:1
     assert report.billable_slides == 5
+
+
+# --- decks as PowerPoint and LibreOffice save them ---------------------------------------------
+
+def test_deck_saved_by_libreoffice_is_accepted(tmp_path):
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        require_service("LibreOffice", "soffice is not on PATH (apt-get install "
+                        "libreoffice-impress-nogui)")
+    spec = StarterDeckSpec(
+        title="Findings", subtitle="Job J-1", job_id="J-1", date=dt.date(2026, 1, 5),
+        roster=(RosterRow("Executive A", "CFO", "Sponsor", "[redacted]"),),
+        themes=(Theme("Growth", (QuoteRef("We grow with our customers.", "Executive A",
+                                          "Interview 1, 04:10"),)),))
+    deck = build_starter_deck(spec, tmp_path / "starter.pptx")
+    profile = (tmp_path / "lo-profile").as_uri()  # a profile of its own: soffice runs may overlap
+    subprocess.run([soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to",
+                    "pptx", "--outdir", str(tmp_path / "saved"), str(deck)],
+                   check=True, capture_output=True, timeout=180, stdin=subprocess.DEVNULL)
+    saved = tmp_path / "saved" / "starter.pptx"
+    with zipfile.ZipFile(saved) as z:
+        assert "docProps/custom.xml" in z.namelist()  # really LibreOffice's writing, not ours
+    report = check_deck(saved)
+    slides = len(Presentation(str(deck)).slides)
+    assert (report.slides, report.billable_slides, report.hidden_slides) == (slides, slides, 0)
+    assert {flag.kind for flag in report.flags} <= {"layout"}  # LibreOffice renames layouts
+
+
+POWERPOINT_PARTS = {  # what PowerPoint adds beside the slides, each with its relationship
+    "docProps/custom.xml": (
+        "", "officeDocument/2006/relationships/custom-properties",
+        "application/vnd.openxmlformats-officedocument.custom-properties+xml",
+        b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-'
+        b'properties" xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docProps'
+        b'VTypes"><property fmtid="{D5CDD505-2E9C-101B-9397-08002B2CF9AE}" pid="2" name="Conte'
+        b'ntTypeId"><vt:lpwstr>0x0101</vt:lpwstr></property></Properties>'),
+    "customXml/item1.xml": (
+        "ppt/presentation.xml", "officeDocument/2006/relationships/customXml", "",
+        b'<b:Sources xmlns:b="http://schemas.openxmlformats.org/officeDocument/2006/bibliograph'
+        b'y" SelectedStyle="/APA.XSL" StyleName="APA"/>'),
+    "ppt/fonts/font1.fntdata": (
+        "ppt/presentation.xml", "officeDocument/2006/relationships/font", "application/x-fontdata",
+        bytes((i * 37) % 251 for i in range(8000))),
+    "ppt/commentAuthors.xml": (
+        "ppt/presentation.xml", "officeDocument/2006/relationships/commentAuthors",
+        "application/vnd.openxmlformats-officedocument.presentationml.commentAuthors+xml",
+        b'<p:cmAuthorLst xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main">'
+        b'<p:cmAuthor id="1" name="Reviewer" initials="R" lastIdx="1" clrIdx="0"/>'
+        b'</p:cmAuthorLst>'),
+    "ppt/comments/comment1.xml": (
+        "ppt/slides/slide1.xml", "officeDocument/2006/relationships/comments",
+        "application/vnd.openxmlformats-officedocument.presentationml.comments+xml",
+        b'<p:cmLst xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"><p:cm '
+        b'authorId="1" dt="2026-01-01T00:00:00.000" idx="1"><p:pos x="10" y="10"/><p:text>Check'
+        b' this</p:text></p:cm></p:cmLst>'),
+    "ppt/media/media1.mp4": (
+        "ppt/slides/slide1.xml", "officeDocument/2006/relationships/video", "video/mp4",
+        bytes((i * 91) % 253 for i in range(8000))),
+    "ppt/tags/tag1.xml": (
+        "ppt/presentation.xml", "officeDocument/2006/relationships/tags",
+        "application/vnd.openxmlformats-officedocument.presentationml.tags+xml",
+        b'<p:tagLst xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main">'
+        b'<p:tag name="ID" val="1"/></p:tagLst>'),
+}
+
+
+def test_deck_with_what_powerpoint_adds_is_accepted(tmp_path):
+    """Thumbnail and printer settings (python-pptx's default template has both), custom
+    properties, custom XML, embedded fonts, comments, media, tags, and a master that links to
+    the intranet: all normal in a deck saved by PowerPoint."""
+    schemas = "http://schemas.openxmlformats.org/"
+
+    def rels_of(source: str) -> str:  # the .rels part of a part ("" is the package)
+        folder, base = posixpath.split(source)
+        return posixpath.join(folder, "_rels", base + ".rels")
+
+    def relative(source: str, part: str) -> str:
+        return posixpath.relpath(part, posixpath.dirname(source)) if source else part
+
+    def add_parts(name: str, data: bytes) -> bytes:
+        if name == "[Content_Types].xml":
+            types = "".join(f'<Override PartName="/{part}" ContentType="{ctype}"/>'
+                            for part, (_, _, ctype, _) in POWERPOINT_PARTS.items() if ctype)
+            return data.replace(b"</Types>", types.encode() + b"</Types>")
+        added = "".join(
+            f'<Relationship Id="rIdPp{i}" Type="{schemas}{rtype}" '
+            f'Target="{relative(source, part)}"/>'
+            for i, (part, (source, rtype, _, _)) in enumerate(POWERPOINT_PARTS.items())
+            if rels_of(source) == name)
+        if name == "ppt/slideMasters/_rels/slideMaster1.xml.rels":
+            added += (f'<Relationship Id="rIdPpLink" Type="{schemas}officeDocument/2006/'
+                      'relationships/hyperlink" Target="https://intranet.example.com/brand" '
+                      'TargetMode="External"/>')
+        return data.replace(b"</Relationships>", added.encode() + b"</Relationships>")
+
+    src = good_deck(tmp_path, count=2)
+    with zipfile.ZipFile(src) as z:
+        assert {"docProps/thumbnail.jpeg", "ppt/printerSettings/printerSettings1.bin"} <= set(
+            z.namelist())
+    deck = rewrite(src, tmp_path / "saved.pptx", add_parts,
+                   {part: data for part, (*_, data) in POWERPOINT_PARTS.items()})
+    report = check_deck(deck)
+    assert (report.slides, report.billable_slides) == (2, 2)
+    assert [f.kind for f in report.flags if f.kind != "layout"] == ["external-hyperlink"]

@@ -59,6 +59,8 @@ def test_emails():
 @pytest.mark.parametrize("number", [
     "+1 (415) 555-0132", "415.555.0132", "+44 20 7946 0958", "020 7946 0958", "415-555-0132",
     "(415) 555-0132", "+1-800-555-0199", "+33 1 23 45 67 89", "+4915112345678", "555-0132",
+    # groups of five digits or more: international or with a trunk prefix
+    "+49 30 1234567", "0049 30 1234567", "+49 (0)30 1234567", "+91 98765 43210", "07700 900123",
 ])
 def test_phone_numbers(number):
     tally: Counter[str] = Counter()
@@ -72,7 +74,8 @@ def test_phone_numbers(number):
     "We interviewed 25 executives.", "The date was 2026-11-02.", "From 1999-2004 and 2019 2020.",
     "Revenue hit 1,100,000 dollars.", "Margins were 12.5 percent or 3.5%.", "Version 3.11.7",
     "Between 10:30-11:45 we met.", "Scores were 10 20 30 40.", "On 02.11.2026 we signed.",
-    "1.100.000 euros", "Q3 2026 and Q4 2026",
+    "1.100.000 euros", "Q3 2026 and Q4 2026", "In 2023 150000 trucks left.", "Pi is 3.14159265.",
+    "A 0.1234567 share.",
 ])
 def test_numbers_that_are_not_phones(text):
     assert REDACTOR.redact(text) == text

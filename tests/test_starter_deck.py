@@ -21,6 +21,7 @@ from deck_builder.starter_deck import (
     Theme,
     build_starter_deck,
     findings_per_theme,
+    quotes_per_theme,
 )
 from deck_builder.templates import make_house_template
 from tests.conftest import require_service
@@ -141,6 +142,17 @@ def test_target_slides_is_met_when_feasible(tmp_path) -> None:
     assert findings_per_theme(make_spec(target_slides=15)) == [2, 1, 1]
     assert findings_per_theme(make_spec(target_slides=5)) == [1, 1, 1]  # infeasible: 1 each
     assert findings_per_theme(make_spec()) == [2, 2, 2]
+
+
+def test_a_small_target_gives_up_quote_slides_before_it_is_exceeded(tmp_path) -> None:
+    # least: title, agenda, 2 roster, closing + per theme a section and a finding = 11
+    assert [quotes_per_theme(make_spec(target_slides=t)) for t in (14, 13, 12, 11, 5)] == [
+        [2, 1, 0], [1, 1, 0], [1, 0, 0], [0, 0, 0], [0, 0, 0]]
+    for target in (11, 12, 13):
+        deck = build_starter_deck(make_spec(target_slides=target), tmp_path / f"{target}.pptx")
+        assert len(Presentation(str(deck)).slides) == target
+    small = build_starter_deck(make_spec(target_slides=5), tmp_path / "5.pptx")
+    assert len(Presentation(str(small)).slides) == 11  # infeasible: exceeded, but by less
 
 
 def test_core_properties_are_neutral(starter_deck) -> None:
