@@ -11,12 +11,12 @@ import shutil
 import subprocess
 import time
 import zipfile
-from pathlib import Path
 
 import pytest
 from docx import Document
 from pptx import Presentation
 
+from tests.brief_scan import everything_in, leaks
 from tests.conftest import ffmpeg
 
 pytestmark = pytest.mark.slow
@@ -46,56 +46,6 @@ answers:
 """
 SPOKEN = ("Our client Zentravia works with Halvorsen Logistics in Rotterdam. The people at "
           "Zentravia agreed with Halvorsen Logistics to open the Rotterdam hub next spring.")
-
-
-def texts_of_office_file(name: str, data: bytes) -> list[str]:
-    """What a reader of a DOCX or PPTX can see: runs joined per paragraph, table cells,
-    notes, core properties; plus the raw text of every XML part (headers, app properties)."""
-    out: list[str] = []
-    if name.endswith(".docx"):
-        doc = Document(io.BytesIO(data))
-        out += ["".join(r.text for r in p.runs) for p in doc.paragraphs]
-        out += [c.text for t in doc.tables for row in t.rows for c in row.cells]
-        props = doc.core_properties
-    else:
-        prs = Presentation(io.BytesIO(data))
-        for slide in prs.slides:
-            for shape in slide.shapes:
-                if shape.has_text_frame:
-                    out += ["".join(r.text for r in p.runs) for p in shape.text_frame.paragraphs]
-                if shape.has_table:
-                    out += [c.text for row in shape.table.rows for c in row.cells]
-            if slide.has_notes_slide:
-                out.append(slide.notes_slide.notes_text_frame.text)
-        props = prs.core_properties
-    out += [str(getattr(props, a) or "") for a in (
-        "author", "title", "subject", "keywords", "comments", "category", "last_modified_by",
-        "content_status", "identifier", "language", "version")]
-    with zipfile.ZipFile(io.BytesIO(data)) as z:
-        out += z.namelist()
-        for part in z.namelist():
-            if part.endswith((".xml", ".rels")):
-                out.append(re.sub(r"<[^>]+>", " ", z.read(part).decode("utf-8", "replace")))
-    return out
-
-
-def everything_in(zip_path: Path) -> str:
-    chunks = []
-    with zipfile.ZipFile(zip_path) as z:
-        for name in z.namelist():
-            chunks.append(name)
-            data = z.read(name)
-            if name.endswith((".docx", ".pptx")):
-                chunks += texts_of_office_file(name, data)
-            elif name.endswith((".json", ".md", ".txt")):
-                chunks.append(data.decode("utf-8"))
-            else:
-                assert name.endswith(".png"), f"unexpected file in the brief: {name}"
-    return "\n".join(chunks)
-
-
-def folded(text: str) -> str:
-    return re.sub(r"\s+", " ", text).lower()
 
 
 @pytest.fixture
@@ -183,10 +133,9 @@ def test_brief_from_real_recordings_is_complete_valid_and_redacted(engagement_in
     exact = {term.lower() for term in TERMS}
     assert heard - exact, f"the speech model spelled every term right: {heard}"
 
-    seen = folded(everything_in(local))
-    for secret in [*TERMS, *heard, EMAIL, PHONE, "555-0132", "acme", "zentravia",
-                   "Sam Lee"]:
-        assert secret.lower() not in seen, f"{secret!r} reached the out-tasker"
+    seen = everything_in(local)
+    assert leaks(seen, [*TERMS, *heard, EMAIL, PHONE, "555-0132", "acme", "zentravia",
+                        "Sam Lee"]) == []
     counts = json.loads(zipfile.ZipFile(local).read(f"{job_id}-v1/manifest.json"))["redactions"]
     assert counts["term"] > 0 and counts["email"] >= 1 and counts["phone"] >= 1
 
@@ -228,9 +177,8 @@ def test_a_new_version_only_when_inputs_change_and_a_tampered_package_fails(
     assert pseudo.version == 3 and pseudo.built
     local = tmp_path / "v3.zip"
     local.write_bytes(rt.bucket.read_bytes(pseudo.zip_key))
-    seen = folded(everything_in(local))
-    for name in ("diane", "keller", "ingrid", "halvorsen"):
-        assert name not in seen
+    seen = everything_in(local)
+    assert leaks(seen, ["diane", "keller", "ingrid", "halvorsen"]) == []
     assert "executive a" in seen and "executive b" in seen
 
     from typer.testing import CliRunner

@@ -20,8 +20,8 @@ from deck_builder.errors import DeckBuilderError, ManifestError
 from deck_builder.interview_form import InterviewForm
 from deck_builder.package import build_brief, verify_package, zip_package
 from deck_builder.preview import preview_available
+from tests.brief_scan import everything_in, leaks
 from tests.conftest import require_service
-from tests.test_brief import texts_of_office_file
 from transcription.transcript import QualityFlag, QualityReport, Segment, Transcript
 
 TERMS = ("Zentravia", "Halvorsen Logistics", "Project Bluebird")
@@ -90,45 +90,6 @@ def brief_input(*, pseudonymise: bool, job_id: str = "job-0a1b2c3d4e",
                       terms=JobTerms(1100, "USD", 24), interviews=interviews, questions=QUESTIONS,
                       redact_terms=TERMS, target_slides=target_slides,
                       vendor_timezone="Asia/Manila", pseudonymise=pseudonymise)
-
-
-def office_texts(name: str, data: bytes) -> list[str]:
-    """What the end-to-end test reads (runs joined, cells, notes, properties, raw XML), plus the
-    raw XML with tags dropped, so a word split over runs is whole, and every other part's bytes
-    (thumbnails, printer settings)."""
-    out = texts_of_office_file(name, data)
-    with zipfile.ZipFile(io.BytesIO(data)) as z:
-        for part in z.namelist():
-            raw = z.read(part)
-            out.append(re.sub(r"<[^>]+>", "", raw.decode("utf-8"))
-                       if part.endswith((".xml", ".rels")) else raw.decode("latin-1"))
-    return out
-
-
-def everything_in(zip_path: Path) -> str:
-    chunks = []
-    with zipfile.ZipFile(zip_path) as z:
-        for name in z.namelist():
-            chunks.append(name)
-            data = z.read(name)
-            if name.endswith((".docx", ".pptx")):
-                chunks += office_texts(name, data)
-            elif name.endswith((".json", ".md")):
-                chunks.append(data.decode("utf-8"))
-            else:  # rendered from the deck searched above; their pixels say no more
-                assert name.endswith(".png"), f"unexpected file in the brief: {name}"
-                assert data.startswith(b"\x89PNG\r\n\x1a\n")
-    text = re.sub(r"\b[0-9a-f]{64}\b", "<sha256>", "\n".join(chunks))  # hashes hold any digits
-    return re.sub(r"\s+", " ", text).lower()
-
-
-def leaks(seen: str, secrets: list[str]) -> list[str]:
-    found = []
-    for secret in secrets:
-        pattern = secret if secret.startswith(r"\b") else re.escape(secret.lower())
-        for m in re.finditer(pattern, seen):
-            found.append(f"{secret!r} in ...{seen[max(0, m.start() - 60):m.end() + 30]}...")
-    return found
 
 
 def build(tmp_path: Path, inp: BriefInput, *, preview: bool = False) -> Path:
