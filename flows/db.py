@@ -540,3 +540,10 @@ def record_transcript(session: Session, *, sha256: str, engine: str, model: str,
                             outputs=outputs, language=language, duration_s=duration_s,
                             flags=flags)])
     return row
+
+
+# The out-tasking tables live in their own module but on the same metadata (one migration
+# history); imported last because they build on the classes above.
+from .db_jobs import Bid, Delivery, Job, JobEvent, LedgerEntry, Vendor  # noqa: E402
+
+__all__ += ["Bid", "Delivery", "Job", "JobEvent", "LedgerEntry", "Vendor"]
