@@ -1,0 +1,349 @@
+"""Jobs on the database: vendors, bids, the job's lifecycle and clock, deliveries, and the
+ledger. The money and time rules are :mod:`pricing`'s pure functions; this module only loads
+their inputs, records their outputs, and keeps them exactly once under concurrency (unique
+keys, not locks held across work).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from deck_builder.deck_check import DeckReport, check_deck
+from pricing.bids import Bid as BidValue
+from pricing.bids import BidChoice, choose_bid
+from pricing.jobs import JobEvent as Event
+from pricing.jobs import should_auto_approve, transition
+from pricing.ledger import (
+    EntryKind,
+    LedgerEntry,
+    entries_for_delivery,
+    entries_for_reassignment,
+    entries_for_revision,
+)
+from pricing.money import Money
+from pricing.rates import RateCard
+from pricing.reports import JobFact
+from pricing.turnaround import deadline, hours_late, utc_month
+from transcription.models import sha256_file
+
+from . import db
+
+
+class JobError(Exception):
+    """What the user asked cannot be done now; the message says why and what to do."""
+
+
+# -- vendors ----------------------------------------------------------------------------------
+def add_vendor(s: Session, slug: str, *, name: str, rating: Decimal, slide_rate_cents: int,
+               currency: str, timezone: str = "UTC", free_revision_rounds: int = 2,
+               revision_slide_rate_cents: int = 500,
+               rush_multiplier: Decimal = Decimal("1.5")) -> db.Vendor:
+    """Add a vendor or update its rate card (validated by :class:`pricing.rates.RateCard`)."""
+    RateCard(slug, Money(slide_rate_cents, currency), free_revision_rounds,
+             Money(revision_slide_rate_cents, currency), rush_multiplier, timezone)
+    row = s.scalars(select(db.Vendor).where(db.Vendor.slug == slug)).one_or_none()
+    if row is None:
+        row = db.Vendor(slug=slug)
+        s.add(row)
+    row.name, row.rating, row.currency, row.timezone = name, rating, currency, timezone
+    row.slide_rate_cents, row.free_revision_rounds = slide_rate_cents, free_revision_rounds
+    row.revision_slide_rate_cents, row.rush_multiplier = revision_slide_rate_cents, rush_multiplier
+    s.flush()
+    return row
+
+
+def vendor(s: Session, slug: str) -> db.Vendor:
+    row = s.scalars(select(db.Vendor).where(db.Vendor.slug == slug)).one_or_none()
+    if row is None:
+        raise JobError(f"no vendor {slug!r}: add it with `outtask vendors add {slug} ...`")
+    return row
+
+
+def rate_card(v: db.Vendor) -> RateCard:
+    return RateCard(v.slug, Money(v.slide_rate_cents, v.currency), v.free_revision_rounds,
+                    Money(v.revision_slide_rate_cents, v.currency), Decimal(v.rush_multiplier),
+                    v.timezone)
+
+
+# -- jobs -------------------------------------------------------------------------------------
+def find_job(s: Session, public_id: str) -> db.Job:
+    job = s.scalars(select(db.Job).where(db.Job.public_id == public_id)).one_or_none()
+    if job is None:
+        raise JobError(f"no job {public_id!r}: see `outtask jobs list`")
+    return job
+
+
+def _event(s: Session, job: db.Job, kind: str, at: datetime, **detail: object) -> None:
+    s.add(db.JobEvent(job_id=job.id, kind=kind, at=at, detail=detail))
+
+
+def _move(job: db.Job, event: Event) -> None:
+    job.state = transition(job.state, event).value
+
+
+def post_job(s: Session, engagement: db.Engagement, *, at: datetime) -> db.Job:
+    """The engagement's job, posted for bids (once: posting again returns the same job)."""
+    if engagement.job_id is None:
+        raise JobError(f"{engagement.ref} has no brief yet: run `outtask brief build "
+                       f"{engagement.ref}` first")
+    job = s.scalars(select(db.Job).where(db.Job.engagement_id == engagement.id)).one_or_none()
+    if job is not None:
+        return job
+    job = db.Job(public_id=engagement.job_id, engagement_id=engagement.id, state="posted",
+                 currency=engagement.currency, turnaround_hours=engagement.turnaround_hours,
+                 target_slides=engagement.target_slides, created_at=at)
+    s.add(job)
+    s.flush()
+    _event(s, job, "posted", at)
+    return job
+
+
+def add_bid(s: Session, job: db.Job, vendor_slug: str, *, slide_rate_cents: int,
+            turnaround_hours: int, at: datetime, currency: str | None = None,
+            rating: Decimal | None = None) -> db.Bid:
+    """Record a vendor's bid (a new bid from the same vendor replaces its old one). Bids in
+    another currency are recorded too; they do not compete."""
+    if job.state != "posted":
+        raise JobError(f"job {job.public_id} is {job.state}: bids are taken while it is posted")
+    v = vendor(s, vendor_slug)
+    bid = s.scalars(select(db.Bid).where(db.Bid.job_id == job.id,
+                                         db.Bid.vendor_id == v.id)).one_or_none()
+    if bid is None:
+        bid = db.Bid(job_id=job.id, vendor_id=v.id)
+        s.add(bid)
+    bid.slide_rate_cents, bid.currency = slide_rate_cents, currency or v.currency
+    bid.turnaround_hours, bid.rating, bid.at = turnaround_hours, rating or v.rating, at
+    BidValue(v.slug, Money(slide_rate_cents, bid.currency), turnaround_hours,
+             Decimal(bid.rating), at)  # validates
+    s.flush()
+    return bid
+
+
+def _bid_values(job: db.Job, s: Session) -> list[BidValue]:
+    return [BidValue(b.vendor.slug, Money(b.slide_rate_cents, b.currency), b.turnaround_hours,
+                     Decimal(b.rating), b.at)
+            for b in s.scalars(select(db.Bid).where(db.Bid.job_id == job.id))]
+
+
+def choose(s: Session, job: db.Job, *, at: datetime,
+           min_rating: Decimal = Decimal("4.0")) -> BidChoice:
+    """Assign the job to the best bid and record why it won; with no qualifying bid the job
+    stays posted and the reason says why."""
+    choice = choose_bid(_bid_values(job, s), currency=job.currency,
+                        max_turnaround_hours=job.turnaround_hours, min_rating=min_rating)
+    if choice.winner is None:
+        _event(s, job, "no-qualifying-bid", at, **choice.to_dict())
+        return choice
+    _move(job, Event.ASSIGN)
+    job.vendor_id = vendor(s, choice.winner.vendor).id
+    job.slide_rate_cents = choice.winner.slide_rate.cents
+    job.choice_reason = choice.reason
+    _event(s, job, "assigned", at, **choice.to_dict())
+    return choice
+
+
+def hand_off(s: Session, job: db.Job, *, at: datetime) -> None:
+    """The brief is in the out-tasker's hands: the clock starts (once)."""
+    if job.state != "assigned":
+        raise JobError(f"job {job.public_id} is {job.state}: hand the brief off once it is "
+                       "assigned")
+    if job.handed_off_at is None:
+        job.handed_off_at = at
+        _event(s, job, "handed-off", at, vendor=job.vendor.slug)
+
+
+def _pauses(s: Session, job: db.Job) -> list[tuple[datetime, datetime | None]]:
+    pauses: list[tuple[datetime, datetime | None]] = []
+    for e in s.scalars(select(db.JobEvent).where(db.JobEvent.job_id == job.id,
+                                                  db.JobEvent.kind.in_(("question", "answer")))
+                       .order_by(db.JobEvent.at, db.JobEvent.id)):
+        if e.kind == "question" and (not pauses or pauses[-1][1] is not None):
+            pauses.append((e.at, None))
+        elif e.kind == "answer" and pauses and pauses[-1][1] is None:
+            pauses[-1] = (pauses[-1][0], e.at)
+    return pauses
+
+
+def question(s: Session, job: db.Job, *, at: datetime, text: str = "") -> None:
+    """The out-tasker asked something: the clock stops until it is answered."""
+    _event(s, job, "question", at, text=text)
+
+
+def answer(s: Session, job: db.Job, *, at: datetime, text: str = "") -> None:
+    _event(s, job, "answer", at, text=text)
+
+
+def due(s: Session, job: db.Job, *, now: datetime) -> datetime | None:
+    if job.handed_off_at is None:
+        return None
+    return deadline(job.handed_off_at, job.turnaround_hours, _pauses(s, job), now=now)
+
+
+def _append(s: Session, job: db.Job, entries: Iterable[LedgerEntry]) -> int:
+    """Insert ledger entries exactly once each (unique ``key``); an entry already there is a
+    replay when identical and an error when not. Returns how many were new."""
+    new = 0
+    for e in entries:
+        row = db.LedgerEntry(key=e.key, job_id=job.id, vendor_id=vendor(s, e.vendor).id,
+                             kind=e.kind.value, amount_cents=e.amount.cents,
+                             currency=e.amount.currency, slides=e.slides, at=e.at,
+                             month=utc_month(e.at), memo=e.memo, reverses=e.reverses)
+        try:
+            with s.begin_nested():
+                s.add(row)
+            new += 1
+        except IntegrityError:
+            old = s.scalars(select(db.LedgerEntry).where(db.LedgerEntry.key == e.key)).one()
+            if (old.amount_cents, old.currency, old.kind) != (
+                    e.amount.cents, e.amount.currency, e.kind.value):
+                raise JobError(f"ledger entry {e.key} already holds {old.amount_cents} "
+                               f"{old.currency}, not {e.amount}: record a reversal") from None
+    return new
+
+
+def deliver(s: Session, job: db.Job, deck: Path, *, at: datetime,
+            deck_key: str | None = None) -> tuple[db.Delivery, DeckReport, bool]:
+    """A returned deck: checked (refused decks raise DeckRefusedError and change nothing),
+    recorded once per content, charged per billable slide with the late credit when late.
+    The same deck delivered again (a retry, a second upload) is the same delivery."""
+    report = check_deck(deck)
+    # one delivery at a time per job: PostgreSQL locks the row (SQLite's writes are serial)
+    s.refresh(job, with_for_update=True)
+    if job.state not in ("assigned", "revision_requested", "delivered"):
+        raise JobError(f"job {job.public_id} is {job.state}: nothing can be delivered now")
+    if job.handed_off_at is None:
+        raise JobError(f"job {job.public_id} was never handed off: run `outtask jobs handoff`")
+    sha = sha256_file(deck)
+    existing = s.scalars(select(db.Delivery).where(db.Delivery.job_id == job.id,
+                                                   db.Delivery.deck_sha256 == sha)).one_or_none()
+    if existing is not None:
+        return existing, report, False
+    if job.state == "delivered":
+        raise JobError(f"job {job.public_id} is already delivered: request a revision before "
+                       "another deck")
+    number = 1 + len(s.scalars(select(db.Delivery.id).where(db.Delivery.job_id == job.id)).all())
+    row = db.Delivery(job_id=job.id, vendor_id=job.vendor_id, number=number, deck_sha256=sha,
+                      deck_key=deck_key, billable_slides=report.billable_slides,
+                      report=report.to_dict(), at=at)
+    try:
+        with s.begin_nested():
+            s.add(row)
+    except IntegrityError:  # the same deck, delivered concurrently: theirs counts
+        existing = s.scalars(select(db.Delivery).where(
+            db.Delivery.job_id == job.id, db.Delivery.deck_sha256 == sha)).one()
+        return existing, report, False
+    rate = Money(job.slide_rate_cents or 0, job.currency)
+    if number == 1:  # revisions are billed as revision rounds, not as new decks
+        _append(s, job, entries_for_delivery(job.public_id, job.vendor.slug, delivery_no=number,
+                                             billable_slides=report.billable_slides, rate=rate,
+                                             deadline=due(s, job, now=at), delivered_at=at))
+    _move(job, Event.DELIVER)
+    job.delivered_at = at
+    _event(s, job, "delivered", at, delivery=number, billable_slides=report.billable_slides,
+           late_hours=hours_late(due(s, job, now=at), at))
+    return row, report, True
+
+
+def request_revision(s: Session, job: db.Job, *, slides_touched: int, at: datetime) -> int:
+    """Another revision round: free up to the vendor's free rounds, then per slide touched."""
+    _move(job, Event.REQUEST_REVISION)
+    job.revision_rounds += 1
+    _append(s, job, entries_for_revision(job.public_id, job.vendor.slug,
+                                         round_no=job.revision_rounds,
+                                         slides_touched=slides_touched,
+                                         card=rate_card(job.vendor), at=at))
+    _event(s, job, "revision-requested", at, round=job.revision_rounds,
+           slides_touched=slides_touched)
+    return job.revision_rounds
+
+
+def approve(s: Session, job: db.Job, *, at: datetime, auto: bool = False) -> None:
+    _move(job, Event.AUTO_APPROVE if auto else Event.APPROVE)
+    _event(s, job, "auto-approved" if auto else "approved", at)
+
+
+def auto_approve_due(s: Session, *, now: datetime, days: int) -> list[db.Job]:
+    """Approve every delivered deck nobody reviewed within ``days``."""
+    done = []
+    for job in s.scalars(select(db.Job).where(db.Job.state == "delivered")):
+        if should_auto_approve(job.state, job.delivered_at, now, days):
+            approve(s, job, at=now, auto=True)
+            done.append(job)
+    return done
+
+
+def reassign(s: Session, job: db.Job, new_vendor: str, *, slide_rate_cents: int,
+             accepted_slides: int, at: datetime) -> None:
+    """The out-tasker disappeared: pay the slides already delivered and accepted at the agreed
+    rate, and give the job to ``new_vendor``; the clock starts again at the new handoff."""
+    old = job.vendor
+    _append(s, job, entries_for_reassignment(job.public_id, old.slug,
+                                             accepted_slides=accepted_slides,
+                                             rate=Money(job.slide_rate_cents or 0,
+                                                        job.currency), at=at))
+    _move(job, Event.REASSIGN)
+    job.vendor_id, job.slide_rate_cents = vendor(s, new_vendor).id, slide_rate_cents
+    job.handed_off_at = None
+    s.flush()
+    s.refresh(job)
+    _event(s, job, "reassigned", at, old_vendor=old.slug, new_vendor=new_vendor,
+           accepted_slides=accepted_slides)
+
+
+SETTLED = {"invoice": "invoiced", "pay": "paid", "cancel": "cancelled"}
+
+
+def settle(s: Session, job: db.Job, event: str, *, at: datetime) -> None:
+    """``invoice``, ``pay`` or ``cancel``."""
+    _move(job, Event(event))
+    _event(s, job, SETTLED[event], at)
+
+
+# -- what finance reads ---------------------------------------------------------------------------
+def ledger_entries(s: Session, *, month: str | None = None) -> list[db.LedgerEntry]:
+    q = select(db.LedgerEntry).order_by(db.LedgerEntry.at, db.LedgerEntry.id)
+    if month:
+        q = q.where(db.LedgerEntry.month == month)
+    return list(s.scalars(q))
+
+
+def job_facts(s: Session, *, month: str | None = None) -> list[JobFact]:
+    """One fact per (job, vendor, UTC month) of the ledger: cost net of credits, revision
+    charges included; on time when the delivery came with no late credit. Summed by the
+    database (GROUP BY), so a report reads a few rows per job, not every entry."""
+    e = db.LedgerEntry
+    # a delivery's charge, as opposed to paying a vanished vendor's accepted slides
+    delivery = sa.case((e.key.like("%:delivery:%"), 1), else_=0)
+    q = (select(e.job_id, e.vendor_id, e.month, e.currency, e.kind, delivery,
+                sa.func.sum(e.amount_cents), sa.func.sum(e.slides), sa.func.max(e.at))
+         .group_by(e.job_id, e.vendor_id, e.month, e.currency, e.kind, delivery))
+    if month:
+        q = q.where(e.month == month)
+    facts: dict[tuple[int, int, str, str], dict] = {}
+    for job_id, vendor_id, m, currency, kind, is_delivery, cents, slides, last in s.execute(q):
+        f = facts.setdefault((job_id, vendor_id, m, currency), {
+            "cents": 0, "slides": 0, "late": None, "at": None, "delivered": False})
+        f["cents"] += int(cents)
+        if kind in (EntryKind.CHARGE.value, EntryKind.REVERSAL.value):
+            f["slides"] += int(slides)
+        if kind == EntryKind.CHARGE.value and is_delivery:
+            f["delivered"], f["at"] = True, last
+        if kind == EntryKind.LATE_CREDIT.value:
+            f["late"] = True
+    ids = {j for j, *_ in facts}
+    jobs = {j.id: j for j in s.scalars(select(db.Job).where(db.Job.id.in_(ids)))} if ids else {}
+    vendors = {v.id: v.slug for v in s.scalars(select(db.Vendor))}
+    return [JobFact(job_id=jobs[j].public_id, engagement=jobs[j].engagement.ref,
+                    vendor=vendors[v], month=m, currency=cur, billable_slides=f["slides"],
+                    cost=Money(f["cents"], cur), revisions=jobs[j].revision_rounds,
+                    on_time=(not f["late"]) if f["delivered"] else None,
+                    delivered_at=f["at"])
+            for (j, v, m, cur), f in sorted(facts.items())]
