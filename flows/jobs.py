@@ -14,7 +14,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from deck_builder.deck_check import DeckReport, check_deck
 from pricing.bids import Bid as BidValue
@@ -216,6 +216,7 @@ def deliver(s: Session, job: db.Job, deck: Path, *, at: datetime,
     The same deck delivered again (a retry, a second upload) is the same delivery."""
     report = check_deck(deck)
     # one delivery at a time per job: PostgreSQL locks the row (SQLite's writes are serial)
+    s.flush()  # refresh reloads the row: keep this session's changes
     s.refresh(job, with_for_update=True)
     if job.state not in ("assigned", "revision_requested", "delivered"):
         raise JobError(f"job {job.public_id} is {job.state}: nothing can be delivered now")
@@ -241,10 +242,18 @@ def deliver(s: Session, job: db.Job, deck: Path, *, at: datetime,
             db.Delivery.job_id == job.id, db.Delivery.deck_sha256 == sha)).one()
         return existing, report, False
     rate = Money(job.slide_rate_cents or 0, job.currency)
-    if number == 1:  # revisions are billed as revision rounds, not as new decks
-        _append(s, job, entries_for_delivery(job.public_id, job.vendor.slug, delivery_no=number,
-                                             billable_slides=report.billable_slides, rate=rate,
-                                             deadline=due(s, job, now=at), delivered_at=at))
+    earlier = s.scalars(select(db.Delivery.id).where(
+        db.Delivery.job_id == job.id, db.Delivery.vendor_id == job.vendor_id,
+        db.Delivery.id != row.id)).first()
+    if earlier is None:  # a vendor's later decks are revisions, billed per revision round
+        # slides a vanished vendor already delivered, accepted and was paid for
+        paid = s.scalar(select(sa.func.coalesce(sa.func.sum(db.LedgerEntry.slides), 0)).where(
+            db.LedgerEntry.job_id == job.id, db.LedgerEntry.vendor_id != job.vendor_id,
+            db.LedgerEntry.kind.in_(("charge", "reversal"))))
+        _append(s, job, entries_for_delivery(
+            job.public_id, job.vendor.slug, delivery_no=number,
+            billable_slides=max(0, report.billable_slides - int(paid)), rate=rate,
+            deadline=due(s, job, now=at), delivered_at=at))
     _move(job, Event.DELIVER)
     job.delivered_at = at
     _event(s, job, "delivered", at, delivery=number, billable_slides=report.billable_slides,
@@ -339,7 +348,8 @@ def job_facts(s: Session, *, month: str | None = None) -> list[JobFact]:
         if kind == EntryKind.LATE_CREDIT.value:
             f["late"] = True
     ids = {j for j, *_ in facts}
-    jobs = {j.id: j for j in s.scalars(select(db.Job).where(db.Job.id.in_(ids)))} if ids else {}
+    jobs = {j.id: j for j in s.scalars(select(db.Job).options(selectinload(db.Job.engagement))
+                                      .where(db.Job.id.in_(ids)))} if ids else {}
     vendors = {v.id: v.slug for v in s.scalars(select(db.Vendor))}
     return [JobFact(job_id=jobs[j].public_id, engagement=jobs[j].engagement.ref,
                     vendor=vendors[v], month=m, currency=cur, billable_slides=f["slides"],
