@@ -3,8 +3,9 @@
 For N interviews on the embedded default (local folder, SQLite, Prefect's ephemeral API) this
 prints the wall time of `outtask run`'s work (intake + interview flows) split into the speech
 work (decode, transcribe, speakers: the Transcriber's own clocks) and everything else (Prefect,
-storage, database, hashing). The Prefect API's start-up is a one-off per process and is shown
-on its own line. Goal: everything else <= 5 % of the run.
+storage, database, hashing). The Prefect API's start-up and the model loads (speech and
+speaker models) are one-offs per process and are shown on their own line. Goal: everything
+else <= 5 % of the run.
 
     .venv/bin/python bench/pipeline.py [-n 6]
 """
@@ -65,7 +66,13 @@ def main() -> None:
 
         t0 = time.perf_counter()
         rt = runtime()
-        rt.transcriber.engine  # model load: once per process, not per interview  # noqa: B018
+        # model loads: once per process, not per interview (the speaker model, torch and
+        # resemblyzer, too: the Transcriber loads it lazily, off its clocks, at the first file)
+        rt.transcriber.engine  # noqa: B018
+        if rt.transcriber.options.diarize:
+            from transcription.speakers import Diarizer
+
+            Diarizer(mode="voices")
 
         @flow(name="warm-up")
         def warm_up() -> None:
@@ -74,6 +81,7 @@ def main() -> None:
         warm_up()  # starts the ephemeral Prefect API
         startup = time.perf_counter() - t0
         rt.transcriber.stats.__init__()
+        load_at_start = os.getloadavg()[0]
         t1 = time.perf_counter()
         scan = scan_inbox(rt)
         outcomes = run_pending(rt)
@@ -84,8 +92,9 @@ def main() -> None:
     assert len(scan.registered) == args.n and set(outcomes.values()) == {"transcribed"}, outcomes
     print(f"# outtask pipeline benchmark ({time.strftime('%Y-%m-%d %H:%M')})\n")
     print(f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}; load average "
-          f"at start {os.getloadavg()[0]:.2f}. Embedded default: local folder, SQLite, Prefect "
-          f"ephemeral API; model {rt.transcriber.model.name}, faster-whisper, speakers on.\n")
+          f"(1 min) {load_at_start:.2f} at the start of the run, {os.getloadavg()[0]:.2f} at "
+          f"its end. Embedded default: local folder, SQLite, Prefect ephemeral API; model "
+          f"{rt.transcriber.model.name}, faster-whisper, speakers on.\n")
     print(f"Inputs: {args.n} interviews made with ffmpeg from the shared call + a LibriSpeech "
           f"clip (m4a, {audio_s / args.n:.0f} s each, {audio_s:.0f} s in all).\n")
     print("| part | seconds | share of the run |\n|---|---|---|")
@@ -95,11 +104,12 @@ def main() -> None:
     print(f"| everything else (Prefect, storage, database, hashing) | {other:.1f} | "
           f"**{other / wall:.1%}** |")
     print(f"| run, in all ({args.n} interviews) | {wall:.1f} | 100 % |")
-    print(f"| one-off per process: Prefect API start + model load | {startup:.1f} | "
-          "(not in the run) |\n")
+    print(f"| one-off per process: Prefect API start + model loads (speech, speakers) | "
+          f"{startup:.1f} | (not in the run) |\n")
     goal = "met" if other / wall <= 0.05 else "**missed**"
-    print(f"Goal everything else <= 5 %: {other / wall:.1%} — {goal}. Real-time factor of the "
-          f"whole run: {wall / audio_s:.3f}.")
+    print(f"Goal everything else <= 5 %: {other / wall:.1%} — {goal}; "
+          f"{other / args.n:.2f} s per interview. Real-time factor of the whole run: "
+          f"{wall / audio_s:.3f}.")
 
 
 if __name__ == "__main__":

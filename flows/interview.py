@@ -1,4 +1,5 @@
-"""The interview flow: fetch → inspect → transcribe → quality gate → store → mark.
+"""The interview flow: fetch → transcribe (inspect, decode, speech, speakers, quality gate) →
+store → mark.
 
 Tasks are thin wrappers over plain functions in ``transcription``; retries, the transcription
 cache key (content hash + engine + model hash + options) and the concurrency tag are declared
@@ -14,8 +15,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
-from prefect import flow, task
+from prefect import Task, flow, task
 from prefect.cache_policies import INPUTS
+from prefect.client.schemas.objects import State, TaskRun
 
 from transcription.errors import AudioInputError
 from transcription.models import sha256_file
@@ -130,12 +132,27 @@ def fetch(key: str, sha256: str, workdir: str) -> str:
     return str(target)
 
 
-@task(name="transcribe", retries=2, retry_delay_seconds=5, tags=[TRANSCRIPTION_TAG],
+def _not_the_recordings_fault(task: Task, task_run: TaskRun, state: State) -> bool:
+    """Retry outtask's own failures; a refused recording fails the same way every time."""
+    try:
+        state.result()
+    except AudioInputError:
+        return False
+    except Exception:  # noqa: BLE001 - anything else may be transient
+        return True
+    return True
+
+
+@task(name="transcribe", retries=2, retry_delay_seconds=5,
+      retry_condition_fn=_not_the_recordings_fault, tags=[TRANSCRIPTION_TAG],
       cache_policy=INPUTS - "local_path", persist_result=True, result_serializer="json")
 def transcribe_audio(local_path: str, audio_sha256: str, engine: str, model_sha256: str,
                      options: str) -> str:
     """The transcript as JSON. Cached on the audio's hash, engine, model hash and options:
-    a restarted run that already finished this work takes the persisted result."""
+    a restarted run that already finished this work takes the persisted result.
+
+    The Transcriber inspects the recording itself (one decode, on its own clocks) and raises
+    :class:`AudioInputError` for one it refuses: not retried, the flow quarantines it."""
     return runtime().transcriber.transcribe(Path(local_path)).to_json()
 
 
@@ -193,9 +210,8 @@ def interview_flow(interview_id: int) -> str:
     if done is not None:  # the same audio, model and options: reuse, never redo
         return _finish(rt, interview_id, done)
     with tempfile.TemporaryDirectory(prefix="outtask-") as workdir:
+        local = fetch(key, sha, workdir)
         try:
-            local = fetch(key, sha, workdir)
-            info = rt.transcriber.inspect(Path(local))
             transcript_json = transcribe_audio(local, sha, engine, model.sha256, ohash)
         except AudioInputError as e:
             return _refuse(rt, interview_id, e)
@@ -207,6 +223,6 @@ def interview_flow(interview_id: int) -> str:
         row = db.record_transcript(s, sha256=sha, engine=t.engine, model=t.model,
                                    model_sha256=t.model_sha256, options_hash=ohash,
                                    outputs=keys, language=t.language,
-                                   duration_s=round(info.duration, 2), flags=flags)
+                                   duration_s=round(t.duration, 2), flags=flags)
         s.commit()
     return _finish(rt, interview_id, row)
