@@ -23,6 +23,8 @@ from transcription.models import REGISTRY
 from transcription.transcript import FORMATS, write_files
 
 from .cli_deck import brief_app, deck_app, form_app
+from .cli_finance import finance_app
+from .cli_jobs import bids_app, jobs_app, vendors_app
 from .console import (
     EXIT_OK,
     EXIT_REFUSED,
@@ -355,6 +357,10 @@ app.add_typer(engagement_app, name="engagement")
 app.add_typer(brief_app, name="brief")
 app.add_typer(deck_app, name="deck")
 app.add_typer(form_app, name="form")
+app.add_typer(vendors_app, name="vendors")
+app.add_typer(jobs_app, name="jobs")
+app.add_typer(bids_app, name="bids")
+app.add_typer(finance_app, name="finance")
 
 
 def _engagement(rt, ref: str, *, create: bool):

@@ -7,13 +7,14 @@ constraint, so scanning twice, or two scanners at once, register each upload onc
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import socket
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -195,11 +196,32 @@ def orphaned(interview: db.Interview) -> bool:
     return False
 
 
+@contextlib.contextmanager
+def _embedded_prefect() -> Iterator[None]:
+    """On the embedded (ephemeral) API nothing reads flow-run heartbeats (dead work is found
+    through ``claimed_by``), and ending each flow run waits up to a second for the heartbeat
+    thread: switch heartbeats off there. A Prefect server keeps them."""
+    if os.environ.get("PREFECT_API_URL"):
+        yield
+        return
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
+
+
 def run_pending(rt: Runtime, *, on_start: Callable[[db.Interview], None] | None = None,
                 on_done: Callable[[int, str], None] | None = None,
                 changed: Iterable[int] = ()) -> dict[int, str]:
     """Run the interview flow for every pending, failed or orphaned interview, once each; then
     the engagement flow of every engagement that had work or ``changed`` inputs."""
+    with _embedded_prefect():
+        return _run_pending(rt, on_start=on_start, on_done=on_done, changed=changed)
+
+
+def _run_pending(rt: Runtime, *, on_start: Callable[[db.Interview], None] | None,
+                 on_done: Callable[[int, str], None] | None,
+                 changed: Iterable[int]) -> dict[int, str]:
     outcomes: dict[int, str] = {}
     engagements: set[int] = set(changed)
     with rt.sessions() as s:

@@ -7,8 +7,8 @@ keys, not locks held across work).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
-from decimal import Decimal
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -30,7 +30,7 @@ from pricing.ledger import (
 )
 from pricing.money import Money
 from pricing.rates import RateCard
-from pricing.reports import JobFact
+from pricing.reports import JobFact, Report, ReportDimension, ReportRow
 from pricing.turnaround import deadline, hours_late, utc_month
 from transcription.models import sha256_file
 
@@ -357,3 +357,70 @@ def job_facts(s: Session, *, month: str | None = None) -> list[JobFact]:
                     on_time=(not f["late"]) if f["delivered"] else None,
                     delivered_at=f["at"])
             for (j, v, m, cur), f in sorted(facts.items())]
+
+
+def report(s: Session, by: str, *, month: str | None = None) -> Report:
+    """A finance report by ``engagement``, ``vendor`` or ``month``, summed by the database:
+    cost net of credits (revision charges included), billed slides, jobs, the share of
+    deliveries without a late credit, and revision rounds requested (by UTC month of the
+    request; by engagement and vendor: the job's rounds, under its current vendor)."""
+    e, j = db.LedgerEntry, db.Job
+    dimension = ReportDimension(by)
+    # group by ids on the ledger alone (joins only where the key needs one), name them after
+    key = {ReportDimension.ENGAGEMENT: j.engagement_id, ReportDimension.VENDOR: e.vendor_id,
+           ReportDimension.MONTH: e.month}[dimension]
+    delivery = sa.and_(e.kind == EntryKind.CHARGE.value, e.key.like("%:delivery:%"))
+    q = (select(key, e.currency, sa.func.count(sa.distinct(e.job_id)),
+                sa.func.sum(sa.case((e.kind.in_(("charge", "reversal")), e.slides), else_=0)),
+                sa.func.sum(e.amount_cents), sa.func.sum(sa.case((delivery, 1), else_=0)),
+                sa.func.sum(sa.case((e.kind == EntryKind.LATE_CREDIT.value, 1), else_=0)))
+         .select_from(e).group_by(key, e.currency))
+    if dimension is ReportDimension.ENGAGEMENT:
+        q = q.join(j, j.id == e.job_id)
+    if month:
+        q = q.where(e.month == month)
+    names = _names(s, dimension)
+    revisions = _revisions(s, dimension, names, month)
+    rows = []
+    for k, currency, n_jobs, slides, cents, delivered, late in s.execute(q):
+        k = names[k] if names is not None else k
+        cost = Money(int(cents), currency)
+        slides = int(slides)
+        share = (Decimal(int(delivered) - int(late)) / int(delivered)).quantize(
+            Decimal("0.0001"), ROUND_HALF_UP) if delivered else None
+        rows.append(ReportRow(k, currency, int(n_jobs), slides, cost,
+                              cost.divided_by(slides) if slides > 0 else None, share,
+                              revisions.get(k, 0)))
+    return Report(dimension, tuple(sorted(rows, key=lambda r: (r.key, r.currency))))
+
+
+def _names(s: Session, dimension: ReportDimension) -> dict[int, str] | None:
+    if dimension is ReportDimension.VENDOR:
+        return {i: slug for i, slug in s.execute(select(db.Vendor.id, db.Vendor.slug))}
+    if dimension is ReportDimension.ENGAGEMENT:
+        return {eng.id: eng.ref for eng in s.scalars(select(db.Engagement))}
+    return None
+
+
+def _revisions(s: Session, dimension: ReportDimension, names: dict[int, str] | None,
+               month: str | None) -> dict[str, int]:
+    """Revision rounds requested, by UTC month of the request; by engagement and by vendor
+    (the job's current vendor) within ``month`` when given."""
+    j, ev = db.Job, db.JobEvent
+    q = (select(j.engagement_id, j.vendor_id, ev.at).select_from(ev).join(j, j.id == ev.job_id)
+         .where(ev.kind == "revision-requested"))
+    if month:
+        q = q.where(ev.at >= _month_start(month), ev.at < _month_start(month, 1))
+    counts: dict[str, int] = {}
+    for engagement_id, vendor_id, at in s.execute(q):
+        k = {ReportDimension.MONTH: utc_month(at),
+             ReportDimension.ENGAGEMENT: names and names.get(engagement_id),
+             ReportDimension.VENDOR: names and names.get(vendor_id)}[dimension]
+        counts[k] = counts.get(k, 0) + 1
+    return counts
+
+
+def _month_start(month: str, add: int = 0) -> datetime:
+    year, m = (int(x) for x in month.split("-"))
+    m += add
+    return datetime(year + (m - 1) // 12, (m - 1) % 12 + 1, 1, tzinfo=UTC)

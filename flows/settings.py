@@ -19,6 +19,10 @@ PREFECT_DEFAULTS = {
     "DO_NOT_TRACK": "1",
     # Prefect's per-run INFO lines drown the CLI's own progress and tables
     "PREFECT_LOGGING_LEVEL": "WARNING",
+    # The embedded server records each task-run event as it comes, and on SQLite those writes
+    # collide with the concurrency-slot request of the same task ("database is locked" -> a
+    # fixed 2 s client retry, ~2 s per interview); batching them removes the collisions.
+    "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": "100",
 }
 
 

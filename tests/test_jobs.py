@@ -77,6 +77,18 @@ def job(sessions):
         return job.public_id
 
 
+def assert_reports_agree(sessions, month: str | None = None) -> None:
+    """The database's GROUP BY reports say what the pure reports say over the job facts."""
+    from flows import jobs
+    from pricing import reports
+
+    with sessions() as s:
+        facts = jobs.job_facts(s, month=month)
+        for by, pure in (("engagement", reports.by_engagement), ("vendor", reports.by_vendor),
+                         ("month", reports.by_month)):
+            assert jobs.report(s, by, month=month) == pure(facts), by
+
+
 def ledger(sessions) -> list[tuple[str, int, int]]:
     from flows import jobs
 
@@ -108,6 +120,11 @@ def test_the_worked_example_to_the_cent(sessions, job, tmp_path):
         assert (fact.cost.cents, fact.billable_slides, fact.on_time, fact.revisions) == (
             13220, 12, False, 3)
         assert jobs.find_job(s, job).state == "invoiced"
+        [row] = jobs.report(s, "vendor", month="2026-11")
+        assert (row.key, row.cost.cents, row.cost_per_slide.cents, row.on_time_share) == (
+            "slidefast", 13220, 1102, 0)
+    assert_reports_agree(sessions)
+    assert_reports_agree(sessions, "2026-11")
 
 
 def test_a_hundred_concurrent_deliveries_of_one_deck_charge_once(sessions, job, tmp_path):
@@ -162,6 +179,7 @@ def test_a_vanished_vendor_is_paid_for_accepted_slides_and_the_job_moves_on(
         facts = {f.vendor: f for f in jobs.job_facts(s)}
         assert facts["slidefast"].on_time is None and facts["slidefast"].cost.cents == 5500
         assert facts["backup"].on_time is True and facts["backup"].cost.cents == 8400
+    assert_reports_agree(sessions)
 
 
 def test_a_question_stops_the_clock_until_answered(sessions, job, tmp_path):
