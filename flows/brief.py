@@ -87,7 +87,7 @@ def _result(b: db.Brief, ref: str, built: bool, skipped: tuple[str, ...] = ()) -
                        dict(b.redactions), b.preview, built, skipped)
 
 
-def build_engagement_brief(rt: Runtime, ref: str, *, pseudonymise: bool = False,
+def build_engagement_brief(rt: Runtime, ref: str, *, pseudonymise: bool | None = None,
                            vendor_timezone: str | None = None, force: bool = False,
                            preview: bool = True, terms: JobTerms | None = None) -> BriefResult:
     settings = rt.settings
@@ -101,6 +101,13 @@ def build_engagement_brief(rt: Runtime, ref: str, *, pseudonymise: bool = False,
         if eng.job_id is None:
             eng.job_id = f"job-{secrets.token_hex(5)}"
             s.commit()
+        job = s.query(db.Job).filter_by(engagement_id=eng.id).one_or_none()
+        if terms is None and job is not None and job.vendor is not None:
+            # assigned: the chosen vendor's terms, the deadline in its time zone
+            terms = JobTerms(job.slide_rate_cents, job.currency, job.turnaround_hours,
+                             vendor=job.vendor.name,
+                             revision_rounds=job.vendor.free_revision_rounds)
+            vendor_timezone = vendor_timezone or job.vendor.timezone
         terms = terms or JobTerms(settings.slide_rate_cents, eng.currency or settings.currency,
                                   eng.turnaround_hours or settings.turnaround_hours)
         tz = vendor_timezone or settings.vendor_timezone
@@ -113,6 +120,10 @@ def build_engagement_brief(rt: Runtime, ref: str, *, pseudonymise: bool = False,
                 skipped.append(problem)
             parts.append(BriefInterview(t, form))
             inputs.append([iv.sha256, iv.transcript_id, form_sha])
+        latest = (s.query(db.Brief).filter_by(engagement_id=eng.id)
+                  .order_by(db.Brief.version.desc()).first())
+        if pseudonymise is None:  # as the brief last issued: a rebuild never un-hides names
+            pseudonymise = bool(latest and latest.pseudonymised)
         client_words = eng.client.slug.replace("-", " ")
         redact_terms = tuple(dict.fromkeys([*(eng.redact_terms or []), client_words]))
         fingerprint = json.dumps({
@@ -120,8 +131,6 @@ def build_engagement_brief(rt: Runtime, ref: str, *, pseudonymise: bool = False,
             "redact": redact_terms, "target": eng.target_slides, "terms": vars(terms),
             "pseudonymise": pseudonymise, "tz": tz}, sort_keys=True, default=str)
         inputs_sha = hashlib.sha256(fingerprint.encode()).hexdigest()
-        latest = (s.query(db.Brief).filter_by(engagement_id=eng.id)
-                  .order_by(db.Brief.version.desc()).first())
         if latest is not None and latest.inputs_sha256 == inputs_sha and not force:
             return _result(latest, ref, False, tuple(skipped))
         version = (latest.version if latest else 0) + 1
@@ -161,3 +170,17 @@ def build_engagement_brief(rt: Runtime, ref: str, *, pseudonymise: bool = False,
 @task(name="brief", retries=1, retry_delay_seconds=5)
 def brief_task(ref: str) -> dict:
     return build_engagement_brief(runtime(), ref).to_dict()
+
+
+def reissue_for_job(rt: Runtime, public_id: str) -> BriefResult:
+    """Once a job is assigned, the brief is issued again as a new version with the chosen
+    vendor's terms: its rate per slide, the job's turnaround, the deadline in its time zone."""
+    from .jobs import find_job
+
+    with rt.sessions() as s:
+        job = find_job(s, public_id)
+        if job.vendor is None:
+            raise BriefError(f"job {public_id} is not assigned yet: choose a bid first "
+                             f"(outtask bids choose {public_id})")
+        ref = job.engagement.ref
+    return build_engagement_brief(rt, ref)

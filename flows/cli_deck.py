@@ -27,8 +27,10 @@ def _redactions(counts: dict[str, int]) -> str:
 @brief_app.command("build")
 def brief_build(
     ref: Ref,
-    pseudonymise: Annotated[bool, typer.Option(
-        "--pseudonymise", help="Name executives Executive A, B, ... everywhere.")] = False,
+    pseudonymise: Annotated[bool | None, typer.Option(
+        "--pseudonymise/--real-names",
+        help="Name executives Executive A, B, ... everywhere, or by their names. Default: as "
+             "the last brief (real names for the first).")] = None,
     vendor_timezone: Annotated[str | None, typer.Option(
         help="The out-tasker's time zone for the deadline. Default: OUTTASK_VENDOR_TIMEZONE.")
     ] = None,

@@ -1,7 +1,7 @@
 """``outtask finance report`` and ``outtask finance statement``: what the ledger says each
 engagement's decks cost, whom we owe, and the monthly statement a vendor receives.
 
-Reports read the ledger only (``flows.jobs.job_facts``: summed by the database) and exit 0
+Reports read the ledger only (``flows.jobs.report``: summed by the database) and exit 0
 whatever they find, an empty database included; a malformed month is a usage error (exit 2).
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 import sys
-from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,17 +18,15 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from pricing.ledger import LedgerEntry
-from pricing.money import Money
+from pricing.money import Money, sum_money
 from pricing.reports import (
     CSV_COLUMNS,
-    JobFact,
     Report,
     ReportDimension,
-    by_engagement,
-    by_month,
-    by_vendor,
+    ReportRow,
     chart_png,
     row_cells,
     to_csv,
@@ -44,8 +41,6 @@ from .console import UsageError, err, out
 finance_app = typer.Typer(no_args_is_help=True, help="What the decks cost and whom we owe.")
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-REPORTS = {ReportDimension.ENGAGEMENT: by_engagement, ReportDimension.VENDOR: by_vendor,
-           ReportDimension.MONTH: by_month}
 
 
 class Format(StrEnum):
@@ -60,22 +55,35 @@ def parse_month(text: str | None) -> str | None:
     return text
 
 
-def _totals(facts: list[JobFact]) -> Report:
-    """One row per currency over the whole report, by the same arithmetic as its rows (a job
-    counted once, cost per slide and on-time share of the whole)."""
-    return by_vendor(replace(f, vendor="total") for f in facts)
+def _totals(s: Session, month: str | None) -> list[ReportRow]:
+    """One row per currency over the whole report. Summed over the engagement report, since
+    each job belongs to exactly one engagement (by vendor or by month a reassigned job, or one
+    billed across two months, would be counted twice). No on-time share: the rows do not
+    carry the delivery counts it would need."""
+    groups: dict[str, list[ReportRow]] = {}
+    for r in jobs.report(s, ReportDimension.ENGAGEMENT.value, month=month):
+        groups.setdefault(r.currency, []).append(r)
+    totals = []
+    for currency, rows in sorted(groups.items()):
+        slides, cost = sum(r.slides for r in rows), sum_money((r.cost for r in rows), currency)
+        totals.append(ReportRow("total", currency, sum(r.jobs for r in rows), slides, cost,
+                                cost.divided_by(slides) if slides > 0 else None, None,
+                                sum(r.revisions for r in rows)))
+    return totals
 
 
-def _json_totals(totals: Report) -> dict[str, dict[str, Any]]:
-    return {r["currency"]: {k: v for k, v in r.items() if k not in ("vendor", "currency")}
-            for r in to_json_rows(totals)}
+def _json_totals(totals: list[ReportRow]) -> dict[str, dict[str, Any]]:
+    rows = to_json_rows(Report(ReportDimension.ENGAGEMENT, tuple(totals)))
+    return {r["currency"]: {k: v for k, v in r.items()
+                            if k not in ("engagement", "currency", "on_time_share")}
+            for r in rows}
 
 
 def _share(text: str) -> str:
     return f"{float(text) * 100:.0f} %" if text else "-"  # display only: the value is exact
 
 
-def _print_table(report: Report, totals: Report, title: str) -> None:
+def _print_table(report: Report, totals: list[ReportRow], title: str) -> None:
     dim = report.dimension.value
     table = Table(title=title)
     for col in (dim, *CSV_COLUMNS):
@@ -111,8 +119,8 @@ def finance_report(
         raise UsageError(f"--json is --format json: drop one of --json and --format {format}")
     fmt = Format.JSON if as_json else format
     with ledger_session() as (_, s):
-        facts = jobs.job_facts(s, month=month)
-    report, totals = REPORTS[by](facts), _totals(facts)
+        report, totals = jobs.report(s, by.value, month=month), _totals(s, month)
+        facts = jobs.job_facts(s, month=month) if chart is not None else []
     if chart is not None:
         try:
             chart_png(facts, chart)
@@ -126,7 +134,7 @@ def finance_report(
         to_csv(report, sys.stdout)
     else:
         _print_table(report, totals, f"cost by {by.value}, {month or 'all months'} (UTC)")
-        if not facts:
+        if not report.rows:
             out.print(f"no ledger entries {'in ' + month if month else 'yet'}", highlight=False)
 
 
@@ -147,7 +155,7 @@ def finance_statement(
         raise UsageError(f"--out {path}: statements are written as .docx")
     with ledger_session() as (_, s):
         v = find_vendor(s, vendor)
-        public = dict(s.execute(select(db.Job.id, db.Job.public_id)).tuples().all())
+        public = {i: p for i, p in s.execute(select(db.Job.id, db.Job.public_id))}
         entries = [LedgerEntry(e.key, public[e.job_id], v.slug, e.kind,
                                Money(e.amount_cents, e.currency), e.slides, e.at, e.memo,
                                e.reverses)

@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pricing.errors import PricingError
+from pricing.jobs import JobState
 from pricing.money import Money, check_currency, sum_money
 from pricing.rates import check_rating
 
@@ -139,6 +140,11 @@ def when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "-"
 
 
+def when_iso(text: str | None) -> str:
+    """``when`` of what ``iso`` wrote."""
+    return when(datetime.fromisoformat(text) if text else None)
+
+
 def span(delta: timedelta) -> str:
     minutes = abs(delta) // timedelta(minutes=1)
     days, minutes = divmod(minutes, 24 * 60)
@@ -151,7 +157,7 @@ def iso(moment: datetime | None) -> str | None:
 
 
 def rate_text(cents: int | None, currency: str) -> str:
-    return f"{Money(cents, currency)}/slide" if cents is not None else "-"
+    return str(Money(cents, currency)) if cents is not None else "-"
 
 
 def _open_question(s: Session, job: db.Job) -> bool:
@@ -219,8 +225,8 @@ def _entry_dict(e: db.LedgerEntry, vendors: dict[int, str]) -> dict[str, Any]:
 
 def _table(title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> Table:
     table = Table(title=title)
-    for col in columns:
-        table.add_column(col, overflow="fold")
+    for i, col in enumerate(columns):
+        table.add_column(col, overflow="fold", no_wrap=i == 0)  # ids stay whole
     for row in rows:
         table.add_row(*(escape(cell) for cell in row))
     return table
@@ -273,9 +279,9 @@ def vendors_add(
             raise UsageError(str(e)) from None
         s.commit()
         out.print(f"vendor {v.slug} {'updated' if old else 'added'}: {escape(v.name)}, "
-                  f"{rate_text(v.slide_rate_cents, v.currency)}, rating {v.rating}, "
+                  f"{rate_text(v.slide_rate_cents, v.currency)}/slide, rating {v.rating}, "
                   f"{v.free_revision_rounds} free revision round(s) then "
-                  f"{rate_text(v.revision_slide_rate_cents, v.currency)}, rush x"
+                  f"{rate_text(v.revision_slide_rate_cents, v.currency)}/slide, rush x"
                   f"{v.rush_multiplier}, {v.timezone}", highlight=False)
 
 
@@ -292,8 +298,8 @@ def vendors_list(as_json: AsJson = False) -> None:
     if as_json:
         print(json.dumps({"vendors": rows}, indent=1))
         return
-    out.print(_table("vendors", ("vendor", "name", "rating", "per slide", "free rounds",
-                                 "revision", "rush", "time zone"),
+    out.print(_table("vendors", ("vendor", "name", "rating", "rate", "free rounds",
+                                 "revision rate", "rush", "time zone"),
                      [(r["slug"], r["name"], r["rating"],
                        rate_text(r["slide_rate_cents"], r["currency"]),
                        str(r["free_revision_rounds"]),
@@ -351,7 +357,7 @@ def bids_list(job_id: JobId, as_json: AsJson = False) -> None:
                      ("vendor", "per slide", "turnaround", "rating", "bid at"),
                      [(r["vendor"], rate_text(r["slide_rate_cents"], r["currency"]),
                        f"{r['turnaround_hours']} h", r["rating"],
-                       when(datetime.fromisoformat(r["at"]))) for r in rows]))
+                       when_iso(r["at"])) for r in rows]))
 
 
 @bids_app.command("choose")
@@ -418,8 +424,9 @@ def jobs_list(
 ) -> None:
     """The jobs with their vendor, rate, deadline, time left and late flag (as of --at).
     Always exits 0."""
-    if state is not None and state not in db.JOB_STATES:
-        raise UsageError(f"--state {state!r}: one of {', '.join(db.JOB_STATES)}")
+    states = [s.value for s in JobState]
+    if state is not None and state not in states:
+        raise UsageError(f"--state {state!r}: one of {', '.join(states)}")
     moment = parse_at(at)
     with ledger_session() as (_, s):
         q = select(db.Job).order_by(db.Job.created_at, db.Job.id)
@@ -433,7 +440,7 @@ def jobs_list(
                               "time left", "late"),
                      [(r["job"], r["engagement"], r["state"], r["vendor"] or "-",
                        rate_text(r["slide_rate_cents"], r["currency"]),
-                       when(datetime.fromisoformat(r["deadline"]) if r["deadline"] else None),
+                       when_iso(r["deadline"]),
                        _time_left(r), _late(r)) for r in rows]))
 
 
@@ -468,19 +475,22 @@ def jobs_show(job_id: JobId, as_json: AsJson = False, at: At = None) -> None:
         print(json.dumps(doc, indent=1))
         return
     j = doc["job"]
-    out.print(f"[bold]{j['job']}[/] {j['engagement']}: {j['state']}, vendor {j['vendor'] or '-'} "
-              f"at {rate_text(j['slide_rate_cents'], j['currency'])}; {j['turnaround_hours']} h "
-              f"turnaround; handed off {j['handed_off_at'] or '-'}; deadline "
-              f"{j['deadline'] or '-'}; time left {_time_left(j)}; {_late(j)}; "
-              f"revision rounds {j['revision_rounds']}", highlight=False)
-    if j["choice_reason"]:
-        out.print(f"chosen because: {escape(j['choice_reason'])}", highlight=False)
+    out.print(f"[bold]{j['job']}[/] {j['engagement']}: {j['state']}", highlight=False)
+    for label, value in (
+            ("vendor", f"{j['vendor'] or '-'} at {rate_text(j['slide_rate_cents'], j['currency'])}"
+                       f" per slide"),
+            ("turnaround", f"{j['turnaround_hours']} h"),
+            ("handed off", when_iso(j["handed_off_at"])), ("deadline", when_iso(j["deadline"])),
+            ("time left", _time_left(j)), ("late", _late(j)),
+            ("revision rounds", str(j["revision_rounds"])),
+            ("chosen because", j["choice_reason"] or "-")):
+        out.print(f"  {label}: {escape(value)}", highlight=False)
     out.print(_table("events", ("at", "event", "detail"),
-                     [(when(datetime.fromisoformat(e["at"])), e["kind"],
+                     [(when_iso(e["at"]), e["kind"],
                        ", ".join(f"{k}={v}" for k, v in e["detail"].items()
                                  if k not in ("rejected", "winner"))) for e in doc["events"]]))
     out.print(_table("ledger", ("at", "vendor", "kind", "slides", "amount", "memo"),
-                     [(when(datetime.fromisoformat(e["at"])), e["vendor"], e["kind"],
+                     [(when_iso(e["at"]), e["vendor"], e["kind"],
                        str(e["slides"]), str(Money(e["amount_cents"], e["currency"])),
                        e["memo"]) for e in ledger]))
     totals = ", ".join(str(Money(t["cents"], t["currency"])) for t in doc["totals"])
@@ -589,10 +599,11 @@ def jobs_deliver(
                   "nothing changed", highlight=False)
         return
     amounts = {e["kind"]: Money(e["amount_cents"], e["currency"]) for e in entries}
-    billed = ("revision delivery: billed per revision round" if row.number > 1 else
-              f"charge {amounts.get('charge', '-')}, late credit "
+    charged = next((e["slides"] for e in entries if e["kind"] == "charge"), 0)
+    billed = ("a revision: billed per revision round" if not amounts else
+              f"charge {amounts.get('charge', '-')} ({charged} slides), late credit "
               f"{amounts.get('late_credit', 'none (on time)')}, net "
-              f"{sum_money(amounts.values(), job.currency) if amounts else '-'}")
+              f"{sum_money(amounts.values(), job.currency)}")
     out.print(f"{job_id} delivery {row.number}: {row.billable_slides} billable slides; "
               f"{billed}", highlight=False)
     for flag in report.flags:
