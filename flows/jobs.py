@@ -294,8 +294,13 @@ def reassign(s: Session, job: db.Job, new_vendor: str, *, slide_rate_cents: int,
     """The out-tasker disappeared: pay the slides already delivered and accepted at the agreed
     rate, and give the job to ``new_vendor``; the clock starts again at the new handoff."""
     old = job.vendor
+    # slides its deliveries already charged are not paid twice
+    charged = s.scalar(select(sa.func.coalesce(sa.func.sum(db.LedgerEntry.slides), 0)).where(
+        db.LedgerEntry.job_id == job.id, db.LedgerEntry.vendor_id == old.id,
+        db.LedgerEntry.kind.in_(("charge", "reversal"))))
     _append(s, job, entries_for_reassignment(job.public_id, old.slug,
-                                             accepted_slides=accepted_slides,
+                                             accepted_slides=max(0, accepted_slides -
+                                                                 int(charged)),
                                              rate=Money(job.slide_rate_cents or 0,
                                                         job.currency), at=at))
     _move(job, Event.REASSIGN)
@@ -424,3 +429,14 @@ def _month_start(month: str, add: int = 0) -> datetime:
     year, m = (int(x) for x in month.split("-"))
     m += add
     return datetime(year + (m - 1) // 12, (m - 1) % 12 + 1, 1, tzinfo=UTC)
+
+
+def ledger_values(s: Session, *, month: str | None = None,
+                  vendor_slug: str | None = None) -> list[LedgerEntry]:
+    """The ledger as :mod:`pricing` values (for statements), oldest first."""
+    vendors = {v.id: v.slug for v in s.scalars(select(db.Vendor))}
+    public = {j.id: j.public_id for j in s.scalars(select(db.Job))}
+    return [LedgerEntry(e.key, public[e.job_id], vendors[e.vendor_id], EntryKind(e.kind),
+                        Money(e.amount_cents, e.currency), e.slides, e.at, e.memo, e.reverses)
+            for e in ledger_entries(s, month=month)
+            if vendor_slug is None or vendors[e.vendor_id] == vendor_slug]
