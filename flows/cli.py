@@ -24,7 +24,8 @@ from transcription.transcript import FORMATS, write_files
 
 from .cli_deck import brief_app, deck_app, form_app
 from .cli_finance import finance_app
-from .cli_jobs import bids_app, jobs_app, vendors_app
+from .cli_jobs import jobs_app
+from .cli_vendors import bids_app, vendors_app
 from .console import (
     EXIT_OK,
     EXIT_REFUSED,

@@ -17,11 +17,9 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pricing.ledger import LedgerEntry
-from pricing.money import Money, sum_money
+from pricing.money import sum_money
 from pricing.reports import (
     CSV_COLUMNS,
     Report,
@@ -34,8 +32,8 @@ from pricing.reports import (
     vendor_statement_docx,
 )
 
-from . import db, jobs
-from .cli_jobs import find_vendor, ledger_session
+from . import jobs
+from .cli_ledger import find_vendor, ledger_session
 from .console import UsageError, err, out
 
 finance_app = typer.Typer(no_args_is_help=True, help="What the decks cost and whom we owe.")
@@ -86,15 +84,19 @@ def _share(text: str) -> str:
 def _print_table(report: Report, totals: list[ReportRow], title: str) -> None:
     dim = report.dimension.value
     table = Table(title=title)
-    for col in (dim, *CSV_COLUMNS):
-        table.add_column(col.replace("_", " "), overflow="fold",
-                         justify="left" if col in (dim, "currency") else "right")
+    # amounts carry their currency ("$132.20", "EUR 9.00"): no currency column, so the
+    # table fits 80 columns
+    columns = [c for c in (dim, *CSV_COLUMNS) if c != "currency"]
+    headers = {"cost_per_slide": "per slide", "on_time_share": "on time"}
+    for col in columns:
+        table.add_column(headers.get(col, col), overflow="fold", no_wrap=col == dim,
+                         justify="left" if col == dim else "right")
     for row, style in [*((r, None) for r in report), *((r, "bold") for r in totals)]:
         cells = row_cells(row, report.dimension)
         cells["on_time_share"] = _share(cells["on_time_share"])
         cells["cost"] = str(row.cost)
         cells["cost_per_slide"] = str(row.cost_per_slide) if row.cost_per_slide else "-"
-        table.add_row(*(escape(cells[c]) for c in (dim, *CSV_COLUMNS)), style=style)
+        table.add_row(*(escape(cells[c]) for c in columns), style=style)
     out.print(table)
 
 
@@ -154,13 +156,8 @@ def finance_statement(
     if path.suffix.lower() != ".docx":
         raise UsageError(f"--out {path}: statements are written as .docx")
     with ledger_session() as (_, s):
-        v = find_vendor(s, vendor)
-        public = {i: p for i, p in s.execute(select(db.Job.id, db.Job.public_id))}
-        entries = [LedgerEntry(e.key, public[e.job_id], v.slug, e.kind,
-                               Money(e.amount_cents, e.currency), e.slides, e.at, e.memo,
-                               e.reverses)
-                   for e in jobs.ledger_entries(s, month=month) if e.vendor_id == v.id]
-        name = v.name
+        name = find_vendor(s, vendor).name
+        entries = jobs.ledger_values(s, month=month, vendor_slug=vendor)
     try:
         totals = vendor_statement_docx(vendor, month, entries, path, vendor_name=name)
     except OSError as e:

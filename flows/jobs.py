@@ -137,6 +137,8 @@ def choose(s: Session, job: db.Job, *, at: datetime,
            min_rating: Decimal = Decimal("4.0")) -> BidChoice:
     """Assign the job to the best bid and record why it won; with no qualifying bid the job
     stays posted and the reason says why."""
+    if job.state != "posted":
+        raise JobError(f"job {job.public_id} is {job.state}: bids are chosen while it is posted")
     choice = choose_bid(_bid_values(job, s), currency=job.currency,
                         max_turnaround_hours=job.turnaround_hours, min_rating=min_rating)
     if choice.winner is None:
@@ -174,10 +176,19 @@ def _pauses(s: Session, job: db.Job) -> list[tuple[datetime, datetime | None]]:
 
 def question(s: Session, job: db.Job, *, at: datetime, text: str = "") -> None:
     """The out-tasker asked something: the clock stops until it is answered."""
+    if job.handed_off_at is None or job.state not in ("assigned", "revision_requested"):
+        raise JobError(f"job {job.public_id} is {job.state} and its clock is not running: a "
+                       "question stops the clock of a job handed off and not yet delivered")
+    if _pauses(s, job) and _pauses(s, job)[-1][1] is None:
+        raise JobError(f"job {job.public_id} already has an open question: answer it first")
     _event(s, job, "question", at, text=text)
 
 
 def answer(s: Session, job: db.Job, *, at: datetime, text: str = "") -> None:
+    """The question is answered: the clock runs again."""
+    pauses = _pauses(s, job)
+    if not pauses or pauses[-1][1] is not None:
+        raise JobError(f"job {job.public_id} has no open question to answer")
     _event(s, job, "answer", at, text=text)
 
 
@@ -263,12 +274,19 @@ def deliver(s: Session, job: db.Job, deck: Path, *, at: datetime,
 
 def request_revision(s: Session, job: db.Job, *, slides_touched: int, at: datetime) -> int:
     """Another revision round: free up to the vendor's free rounds, then per slide touched."""
+    transition(job.state, Event.REQUEST_REVISION)  # refuses a job not delivered
+    card = rate_card(job.vendor)
+    if card.currency != job.currency:
+        raise JobError(f"{job.vendor.slug}'s revision rate is in {card.currency} but job "
+                       f"{job.public_id} is in {job.currency}: give the vendor a "
+                       f"{job.currency} rate card (outtask vendors add {job.vendor.slug} "
+                       f"--currency {job.currency} ...)")
     _move(job, Event.REQUEST_REVISION)
     job.revision_rounds += 1
     _append(s, job, entries_for_revision(job.public_id, job.vendor.slug,
                                          round_no=job.revision_rounds,
                                          slides_touched=slides_touched,
-                                         card=rate_card(job.vendor), at=at))
+                                         card=card, at=at))
     _event(s, job, "revision-requested", at, round=job.revision_rounds,
            slides_touched=slides_touched)
     return job.revision_rounds
@@ -293,7 +311,12 @@ def reassign(s: Session, job: db.Job, new_vendor: str, *, slide_rate_cents: int,
              accepted_slides: int, at: datetime) -> None:
     """The out-tasker disappeared: pay the slides already delivered and accepted at the agreed
     rate, and give the job to ``new_vendor``; the clock starts again at the new handoff."""
+    _move(job, Event.REASSIGN)
+    new = vendor(s, new_vendor)
     old = job.vendor
+    if old is None or old.id == new.id:
+        raise JobError(f"job {job.public_id} cannot be reassigned to {new_vendor}: it is "
+                       f"{'not assigned' if old is None else 'already theirs'}")
     # slides its deliveries already charged are not paid twice
     charged = s.scalar(select(sa.func.coalesce(sa.func.sum(db.LedgerEntry.slides), 0)).where(
         db.LedgerEntry.job_id == job.id, db.LedgerEntry.vendor_id == old.id,
@@ -303,8 +326,7 @@ def reassign(s: Session, job: db.Job, new_vendor: str, *, slide_rate_cents: int,
                                                                  int(charged)),
                                              rate=Money(job.slide_rate_cents or 0,
                                                         job.currency), at=at))
-    _move(job, Event.REASSIGN)
-    job.vendor_id, job.slide_rate_cents = vendor(s, new_vendor).id, slide_rate_cents
+    job.vendor_id, job.slide_rate_cents = new.id, slide_rate_cents
     job.handed_off_at = None
     s.flush()
     s.refresh(job)
