@@ -544,6 +544,14 @@ def record_transcript(session: Session, *, sha256: str, engine: str, model: str,
 
 # The out-tasking tables live in their own module but on the same metadata (one migration
 # history); imported last because they build on the classes above.
-from .db_jobs import Bid, Delivery, Job, JobEvent, LedgerEntry, Vendor  # noqa: E402
+from .db_jobs import (  # noqa: E402
+    Bid,
+    Delivery,
+    Job,
+    JobEvent,
+    LedgerEntry,
+    LedgerRollup,
+    Vendor,
+)
 
-__all__ += ["Bid", "Delivery", "Job", "JobEvent", "LedgerEntry", "Vendor"]
+__all__ += ["Bid", "Delivery", "Job", "JobEvent", "LedgerEntry", "LedgerRollup", "Vendor"]

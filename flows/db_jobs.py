@@ -137,3 +137,23 @@ class LedgerEntry(Base):
     month: Mapped[str] = mapped_column(String(7))  # UTC "YYYY-MM", for reports
     memo: Mapped[str] = mapped_column(Text, default="")
     reverses: Mapped[str | None] = mapped_column(String(200))
+
+
+class LedgerRollup(Base):
+    """Running sums of the ledger per (job, vendor, UTC month, currency), kept in the same
+    transaction as each entry, so finance reports read thousands of rows, not millions.
+    ``rebuild_rollups`` recomputes them from the entries."""
+
+    __tablename__ = "ledger_rollups"
+    __table_args__ = (UniqueConstraint("job_id", "vendor_id", "month", "currency"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id"))
+    vendor_id: Mapped[int] = mapped_column(ForeignKey("vendors.id"), index=True)
+    month: Mapped[str] = mapped_column(String(7), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    cents: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    slides: Mapped[int] = mapped_column(default=0)  # charged (and reversed) slides
+    deliveries: Mapped[int] = mapped_column(default=0)  # delivery charges
+    late: Mapped[int] = mapped_column(default=0)  # late credits
+    last_delivery_at: Mapped[datetime | None]

@@ -210,6 +210,8 @@ def _append(s: Session, job: db.Job, entries: Iterable[LedgerEntry]) -> int:
         try:
             with s.begin_nested():
                 s.add(row)
+                s.flush()
+                _roll(s, row)
             new += 1
         except IntegrityError:
             old = s.scalars(select(db.LedgerEntry).where(db.LedgerEntry.key == e.key)).one()
@@ -218,6 +220,52 @@ def _append(s: Session, job: db.Job, entries: Iterable[LedgerEntry]) -> int:
                 raise JobError(f"ledger entry {e.key} already holds {old.amount_cents} "
                                f"{old.currency}, not {e.amount}: record a reversal") from None
     return new
+
+
+def _is_delivery(kind: str, key: str) -> bool:
+    return kind == EntryKind.CHARGE.value and ":delivery:" in key
+
+
+def _roll(s: Session, e: db.LedgerEntry) -> None:
+    """Add one entry to its rollup row, atomically (INSERT ... ON CONFLICT DO UPDATE)."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    delivery = _is_delivery(e.kind, e.key)
+    t = db.LedgerRollup.__table__
+    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(t).values(
+        job_id=e.job_id, vendor_id=e.vendor_id, month=e.month, currency=e.currency,
+        cents=e.amount_cents,
+        slides=e.slides if e.kind in (EntryKind.CHARGE.value, EntryKind.REVERSAL.value) else 0,
+        deliveries=int(delivery), late=int(e.kind == EntryKind.LATE_CREDIT.value),
+        last_delivery_at=e.at if delivery else None)
+    s.execute(stmt.on_conflict_do_update(
+        index_elements=[t.c.job_id, t.c.vendor_id, t.c.month, t.c.currency],
+        set_={"cents": t.c.cents + stmt.excluded.cents,
+              "slides": t.c.slides + stmt.excluded.slides,
+              "deliveries": t.c.deliveries + stmt.excluded.deliveries,
+              "late": t.c.late + stmt.excluded.late,
+              "last_delivery_at": sa.func.coalesce(stmt.excluded.last_delivery_at,
+                                                   t.c.last_delivery_at)}))
+
+
+def rebuild_rollups(s: Session) -> int:
+    """Recompute every rollup from the entries (after a bulk load or a repair)."""
+    e, r = db.LedgerEntry, db.LedgerRollup.__table__
+    delivery = sa.and_(e.kind == EntryKind.CHARGE.value, e.key.like("%:delivery:%"))
+    s.execute(sa.delete(r))
+    source = (select(e.job_id, e.vendor_id, e.month, e.currency, sa.func.sum(e.amount_cents),
+                     sa.func.sum(sa.case((e.kind.in_(("charge", "reversal")), e.slides),
+                                         else_=0)),
+                     sa.func.sum(sa.case((delivery, 1), else_=0)),
+                     sa.func.sum(sa.case((e.kind == EntryKind.LATE_CREDIT.value, 1), else_=0)),
+                     sa.func.max(sa.case((delivery, e.at))))
+              .group_by(e.job_id, e.vendor_id, e.month, e.currency))
+    s.execute(r.insert().from_select(
+        ["job_id", "vendor_id", "month", "currency", "cents", "slides", "deliveries", "late",
+         "last_delivery_at"], source))
+    return s.scalar(select(sa.func.count()).select_from(r))
 
 
 def deliver(s: Session, job: db.Job, deck: Path, *, at: datetime,
@@ -352,38 +400,26 @@ def ledger_entries(s: Session, *, month: str | None = None) -> list[db.LedgerEnt
 
 
 def job_facts(s: Session, *, month: str | None = None) -> list[JobFact]:
-    """One fact per (job, vendor, UTC month) of the ledger: cost net of credits, revision
-    charges included; on time when the delivery came with no late credit. Summed by the
-    database (GROUP BY), so a report reads a few rows per job, not every entry."""
-    e = db.LedgerEntry
-    # a delivery's charge, as opposed to paying a vanished vendor's accepted slides
-    delivery = sa.case((e.key.like("%:delivery:%"), 1), else_=0)
-    q = (select(e.job_id, e.vendor_id, e.month, e.currency, e.kind, delivery,
-                sa.func.sum(e.amount_cents), sa.func.sum(e.slides), sa.func.max(e.at))
-         .group_by(e.job_id, e.vendor_id, e.month, e.currency, e.kind, delivery))
+    """One fact per (job, vendor, UTC month, currency), read off the ledger's rollups: cost
+    net of credits, revision charges included; on time when its delivery brought no late
+    credit; None when the vendor delivered nothing (paid for accepted slides only)."""
+    r = db.LedgerRollup
+    q = select(r).order_by(r.job_id, r.vendor_id, r.month, r.currency)
     if month:
-        q = q.where(e.month == month)
-    facts: dict[tuple[int, int, str, str], dict] = {}
-    for job_id, vendor_id, m, currency, kind, is_delivery, cents, slides, last in s.execute(q):
-        f = facts.setdefault((job_id, vendor_id, m, currency), {
-            "cents": 0, "slides": 0, "late": None, "at": None, "delivered": False})
-        f["cents"] += int(cents)
-        if kind in (EntryKind.CHARGE.value, EntryKind.REVERSAL.value):
-            f["slides"] += int(slides)
-        if kind == EntryKind.CHARGE.value and is_delivery:
-            f["delivered"], f["at"] = True, last
-        if kind == EntryKind.LATE_CREDIT.value:
-            f["late"] = True
-    ids = {j for j, *_ in facts}
+        q = q.where(r.month == month)
+    rows = list(s.scalars(q))
+    ids = {row.job_id for row in rows}
     jobs = {j.id: j for j in s.scalars(select(db.Job).options(selectinload(db.Job.engagement))
                                       .where(db.Job.id.in_(ids)))} if ids else {}
     vendors = {v.id: v.slug for v in s.scalars(select(db.Vendor))}
-    return [JobFact(job_id=jobs[j].public_id, engagement=jobs[j].engagement.ref,
-                    vendor=vendors[v], month=m, currency=cur, billable_slides=f["slides"],
-                    cost=Money(f["cents"], cur), revisions=jobs[j].revision_rounds,
-                    on_time=(not f["late"]) if f["delivered"] else None,
-                    delivered_at=f["at"])
-            for (j, v, m, cur), f in sorted(facts.items())]
+    return [JobFact(job_id=jobs[row.job_id].public_id,
+                    engagement=jobs[row.job_id].engagement.ref, vendor=vendors[row.vendor_id],
+                    month=row.month, currency=row.currency, billable_slides=row.slides,
+                    cost=Money(row.cents, row.currency),
+                    revisions=jobs[row.job_id].revision_rounds,
+                    on_time=(row.late == 0) if row.deliveries else None,
+                    delivered_at=row.last_delivery_at)
+            for row in rows]
 
 
 def report(s: Session, by: str, *, month: str | None = None) -> Report:
@@ -391,21 +427,18 @@ def report(s: Session, by: str, *, month: str | None = None) -> Report:
     cost net of credits (revision charges included), billed slides, jobs, the share of
     deliveries without a late credit, and revision rounds requested (by UTC month of the
     request; by engagement and vendor: the job's rounds, under its current vendor)."""
-    e, j = db.LedgerEntry, db.Job
+    r, j = db.LedgerRollup, db.Job
     dimension = ReportDimension(by)
-    # group by ids on the ledger alone (joins only where the key needs one), name them after
-    key = {ReportDimension.ENGAGEMENT: j.engagement_id, ReportDimension.VENDOR: e.vendor_id,
-           ReportDimension.MONTH: e.month}[dimension]
-    delivery = sa.and_(e.kind == EntryKind.CHARGE.value, e.key.like("%:delivery:%"))
-    q = (select(key, e.currency, sa.func.count(sa.distinct(e.job_id)),
-                sa.func.sum(sa.case((e.kind.in_(("charge", "reversal")), e.slides), else_=0)),
-                sa.func.sum(e.amount_cents), sa.func.sum(sa.case((delivery, 1), else_=0)),
-                sa.func.sum(sa.case((e.kind == EntryKind.LATE_CREDIT.value, 1), else_=0)))
-         .select_from(e).group_by(key, e.currency))
+    # group the rollups by ids (a join only where the key needs one), name them after
+    key = {ReportDimension.ENGAGEMENT: j.engagement_id, ReportDimension.VENDOR: r.vendor_id,
+           ReportDimension.MONTH: r.month}[dimension]
+    q = (select(key, r.currency, sa.func.count(sa.distinct(r.job_id)), sa.func.sum(r.slides),
+                sa.func.sum(r.cents), sa.func.sum(r.deliveries), sa.func.sum(r.late))
+         .select_from(r).group_by(key, r.currency))
     if dimension is ReportDimension.ENGAGEMENT:
-        q = q.join(j, j.id == e.job_id)
+        q = q.join(j, j.id == r.job_id)
     if month:
-        q = q.where(e.month == month)
+        q = q.where(r.month == month)
     names = _names(s, dimension)
     revisions = _revisions(s, dimension, names, month)
     rows = []
@@ -425,7 +458,8 @@ def _names(s: Session, dimension: ReportDimension) -> dict[int, str] | None:
     if dimension is ReportDimension.VENDOR:
         return {i: slug for i, slug in s.execute(select(db.Vendor.id, db.Vendor.slug))}
     if dimension is ReportDimension.ENGAGEMENT:
-        return {eng.id: eng.ref for eng in s.scalars(select(db.Engagement))}
+        return {i: f"{client}/{slug}" for i, client, slug in s.execute(
+            select(db.Engagement.id, db.Client.slug, db.Engagement.slug).join(db.Client))}
     return None
 
 

@@ -89,6 +89,22 @@ def assert_reports_agree(sessions, month: str | None = None) -> None:
             assert jobs.report(s, by, month=month) == pure(facts), by
 
 
+def assert_rollups_match_entries(sessions) -> None:
+    """The rollups kept entry by entry equal the ones recomputed from the whole ledger."""
+    from flows import db, jobs
+
+    def snapshot(s):
+        return sorted((r.job_id, r.vendor_id, r.month, r.currency, r.cents, r.slides,
+                       r.deliveries, r.late, r.last_delivery_at)
+                      for r in s.query(db.LedgerRollup))
+
+    with sessions() as s:
+        kept = snapshot(s)
+        jobs.rebuild_rollups(s)
+        assert snapshot(s) == kept
+        s.rollback()
+
+
 def ledger(sessions) -> list[tuple[str, int, int]]:
     from flows import jobs
 
@@ -125,6 +141,7 @@ def test_the_worked_example_to_the_cent(sessions, job, tmp_path):
             "slidefast", 13220, 1102, 0)
     assert_reports_agree(sessions)
     assert_reports_agree(sessions, "2026-11")
+    assert_rollups_match_entries(sessions)
 
 
 def test_a_hundred_concurrent_deliveries_of_one_deck_charge_once(sessions, job, tmp_path):
@@ -155,6 +172,7 @@ def test_a_hundred_concurrent_deliveries_of_one_deck_charge_once(sessions, job, 
     assert errors == []
     assert len(outcomes) == 100 and outcomes.count(True) == 1
     assert ledger(sessions) == [("charge", 11000, 10)]
+    assert_rollups_match_entries(sessions)
     with sessions() as s:
         assert s.query(db.Delivery).count() == 1
         assert [e.kind for e in s.query(db.JobEvent).filter_by(kind="delivered")] == [
@@ -180,6 +198,7 @@ def test_a_vanished_vendor_is_paid_for_accepted_slides_and_the_job_moves_on(
         assert facts["slidefast"].on_time is None and facts["slidefast"].cost.cents == 5500
         assert facts["backup"].on_time is True and facts["backup"].cost.cents == 8400
     assert_reports_agree(sessions)
+    assert_rollups_match_entries(sessions)
 
 
 def test_a_question_stops_the_clock_until_answered(sessions, job, tmp_path):
