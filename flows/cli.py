@@ -298,6 +298,17 @@ def status(
 
 
 @app.command()
+def doctor(
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """Check ffmpeg, models, database, bucket, queue and Prefect, and say what to fix.
+    Exits 1 when a check fails."""
+    from .doctor import run_doctor
+
+    raise typer.Exit(run_doctor(as_json=as_json, console=out))
+
+
+@app.command()
 def watch(
     interval: Annotated[float, typer.Option(min=0.5, help="Seconds between polls.")] = 5.0,
 ) -> None:

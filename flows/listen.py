@@ -18,6 +18,7 @@ from urllib.parse import unquote_plus
 
 from .engagement import ScanResult, intake_object, run_pending, scan_inbox
 from .interview import Runtime
+from .storage import aws_client
 
 
 @dataclass(frozen=True)
@@ -87,9 +88,7 @@ def listen(rt: Runtime, queue_url: str, stop: threading.Event, *, sqs=None, wait
            on_pass: Callable[[ScanResult, dict[int, str]], None] | None = None) -> None:
     """Consume object-created events until ``stop`` is set."""
     if sqs is None:
-        import boto3
-
-        sqs = boto3.client("sqs")
+        sqs = aws_client("sqs")
     name = rt.bucket.url.removeprefix("s3://")
     while not stop.is_set():
         result = ScanResult()

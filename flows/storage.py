@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class StorageError(Exception):
@@ -118,14 +118,21 @@ class LocalBucket:
         return self._path(key).as_uri()
 
 
+def aws_client(service: str, **kwargs: Any) -> Any:
+    """A boto3 client from the standard AWS environment. Also honours ``AWS_REGION``
+    (CONVENTIONS.md), which this boto3 reads only as ``AWS_DEFAULT_REGION``."""
+    import boto3
+
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    return boto3.client(service, region_name=region, **kwargs)
+
+
 class S3Bucket:
     """An S3 bucket; the client comes from the standard AWS environment unless given."""
 
     def __init__(self, name: str, client=None) -> None:
         if client is None:
-            import boto3
-
-            client = boto3.client("s3")
+            client = aws_client("s3")
         self.name = name
         self.client = client
         self.url = f"s3://{name}"
