@@ -141,6 +141,11 @@ def job_spec(inp: BriefInput, *, slides: int) -> dict:
                                                   hours=inp.terms.revision_hours),
         "style_rules": list(STYLE_RULES),
         "questions": list(inp.questions),
+        "note": (f"The starter deck has {slides} slides, more than the target of {target}: "
+                 "its skeleton (title, agenda, roster, a section and a finding per question, "
+                 "closing) needs them. Merge sections rather than drop a question; only "
+                 "visible, non-empty slides are billed."
+                 if inp.target_slides and slides > inp.target_slides else None),
     }
 
 

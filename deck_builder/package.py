@@ -159,6 +159,7 @@ def _job_spec_md(spec: dict[str, Any]) -> str:
         f"{total // 100}.{total % 100:02d} {spec['currency']} for {spec['target_slides']} "
         "billable slides (visible, non-empty slides are billed)",
         f"- Revisions: {spec['revision_policy']}", "",
+        *([f"**Note.** {spec['note']}", ""] if spec.get("note") else []),
         "## Style rules", "", *[f"- {r}" for r in spec["style_rules"]], "",
         "## What is in this package", "",
         "- `starter-deck.pptx`: the house template with the deck's skeleton; build on it.",

@@ -30,7 +30,7 @@ from .intake import form_key_for
 from .interview import Runtime, runtime
 
 #: bump when the package's layout changes, so that unchanged inputs still get a new version
-PACKAGE_FORMAT = 2
+PACKAGE_FORMAT = 3
 
 
 class BriefError(Exception):

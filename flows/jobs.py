@@ -369,7 +369,10 @@ def reassign(s: Session, job: db.Job, new_vendor: str, *, slide_rate_cents: int,
     charged = s.scalar(select(sa.func.coalesce(sa.func.sum(db.LedgerEntry.slides), 0)).where(
         db.LedgerEntry.job_id == job.id, db.LedgerEntry.vendor_id == old.id,
         db.LedgerEntry.kind.in_(("charge", "reversal"))))
-    _append(s, job, entries_for_reassignment(job.public_id, old.slug,
+    before = sum(1 for e in s.scalars(select(db.JobEvent).where(
+        db.JobEvent.job_id == job.id, db.JobEvent.kind == "reassigned"))
+        if e.detail.get("old_vendor") == old.slug)
+    _append(s, job, entries_for_reassignment(job.public_id, old.slug, times=before + 1,
                                              accepted_slides=max(0, accepted_slides -
                                                                  int(charged)),
                                              rate=Money(job.slide_rate_cents or 0,

@@ -168,13 +168,17 @@ def entries_for_revision(job_id: str, vendor: str, *, round_no: int, slides_touc
 
 
 def entries_for_reassignment(job_id: str, old_vendor: str, *, accepted_slides: int,
-                             rate: Money, at: datetime) -> list[LedgerEntry]:
+                             rate: Money, at: datetime, times: int = 1) -> list[LedgerEntry]:
     """A vendor who disappeared is paid, at the agreed rate, for the slides already delivered
-    and accepted by the deck check; nothing when none were."""
+    and accepted by the deck check; nothing when none were. ``times``: how many times the job
+    has now been taken away from this vendor (A -> B -> A -> B), so each payment has its own
+    key."""
     charge = delivery_charge(rate, accepted_slides)
+    n = whole_number(times, "times", minimum=1)
     if accepted_slides == 0:
         return []
-    return [LedgerEntry(f"{job_id}:reassignment:{old_vendor}:charge", job_id, old_vendor,
+    suffix = "" if n == 1 else f":{n}"
+    return [LedgerEntry(f"{job_id}:reassignment:{old_vendor}{suffix}:charge", job_id, old_vendor,
                         EntryKind.CHARGE, charge, accepted_slides, at,
                         f"reassigned: {accepted_slides} accepted slides at {rate}")]
 

@@ -201,6 +201,28 @@ def test_a_vanished_vendor_is_paid_for_accepted_slides_and_the_job_moves_on(
     assert_rollups_match_entries(sessions)
 
 
+def test_a_job_taken_from_the_same_vendor_twice_pays_only_new_accepted_slides(sessions, job):
+    from flows import jobs
+
+    with sessions() as s:
+        j = jobs.find_job(s, job)
+        at = T0 + timedelta(hours=20)
+        jobs.reassign(s, j, "backup", slide_rate_cents=1200, accepted_slides=5, at=at)
+        jobs.reassign(s, j, "slidefast", slide_rate_cents=1100, accepted_slides=0, at=at)
+        jobs.reassign(s, j, "backup", slide_rate_cents=1200, accepted_slides=9, at=at)
+        with pytest.raises(jobs.JobError, match="already theirs"):
+            jobs.reassign(s, j, "backup", slide_rate_cents=1200, accepted_slides=9, at=at)
+        s.rollback()
+    with sessions() as s:
+        j = jobs.find_job(s, job)
+        for vendor, accepted in (("backup", 5), ("slidefast", 0), ("backup", 9)):
+            jobs.reassign(s, j, vendor, slide_rate_cents=1100 if vendor == "slidefast" else 1200,
+                          accepted_slides=accepted, at=T0 + timedelta(hours=20))
+        s.commit()
+    assert ledger(sessions) == [("charge", 5500, 5), ("charge", 4400, 4)]
+    assert_rollups_match_entries(sessions)
+
+
 def test_a_question_stops_the_clock_until_answered(sessions, job, tmp_path):
     from flows import jobs
 

@@ -185,6 +185,19 @@ def test_a_slide_target_is_met_by_giving_up_quote_slides(tmp_path):
         deck = Presentation(io.BytesIO(z.read("job-0a1b2c3d4e-v3/starter-deck.pptx")))
     assert len(deck.slides) == spec["target_slides"] == 8
     assert "Quote" not in {s.slide_layout.name for s in deck.slides}
+    assert spec["note"] is None
+
+
+def test_a_target_below_the_skeleton_is_said_in_the_job_spec(tmp_path):
+    local = build(tmp_path, brief_input(pseudonymise=True, target_slides=3))
+    with zipfile.ZipFile(local) as z:
+        spec = json.loads(z.read("job-0a1b2c3d4e-v3/job-spec.json"))
+        md = z.read("job-0a1b2c3d4e-v3/job-spec.md").decode()
+        slides = len(Presentation(io.BytesIO(
+            z.read("job-0a1b2c3d4e-v3/starter-deck.pptx"))).slides)
+    assert slides > 3
+    assert f"The starter deck has {slides} slides, more than the target of 3" in spec["note"]
+    assert "**Note.**" in md
 
 
 def test_the_zip_sits_under_one_folder_and_a_changed_byte_fails_it(tmp_path):
