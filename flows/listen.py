@@ -10,6 +10,7 @@ its keys were taken in, so a crash means a redelivery, never a loss.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -62,6 +63,23 @@ def stop_on_signals() -> threading.Event:
 
     signal.signal(signal.SIGTERM, handler)
     signal.signal(signal.SIGINT, handler)
+    # A Prefect flow run swaps in its own SIGTERM handler for its duration, and a signal that
+    # lands there can be swallowed on the way (seen: a watch that never stopped). The wakeup
+    # fd hears every signal, whichever Python handler runs: a thread turns it into ``stop``.
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+    wanted = {int(signal.SIGTERM), int(signal.SIGINT)}
+
+    def listen_for_signals() -> None:
+        while not stop.is_set():
+            data = os.read(read_end, 64)
+            if not data:
+                return
+            if wanted & set(data):
+                stop.set()
+
+    threading.Thread(target=listen_for_signals, name="outtask-signals", daemon=True).start()
     return stop
 
 

@@ -112,3 +112,19 @@ def test_watch_takes_a_new_recording_and_stops_on_sigterm(tmp_path, audio_dir, m
         out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert "Traceback" not in err and "stopped" in err
+
+
+def test_a_stop_signal_is_heard_even_when_another_handler_swallows_it():
+    """A Prefect flow run swaps in its own SIGTERM handler; a signal it swallows must still
+    stop watch/listen (the wakeup fd hears it)."""
+    code = """
+import os, signal, sys
+from flows.listen import stop_on_signals
+stop = stop_on_signals()
+signal.signal(signal.SIGTERM, lambda *a: None)  # a handler that swallows it, as Prefect's can
+os.kill(os.getpid(), signal.SIGTERM)
+sys.exit(0 if stop.wait(5) else 3)
+"""
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr

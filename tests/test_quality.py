@@ -67,10 +67,12 @@ def test_sound_without_words_and_unintelligible_speech_are_flagged(tiny, audio_d
            "[2:a]aformat=fltp:16000:mono,atrim=0:20,areverse[c];[a][b][c]concat=n=3:v=0:a=1",
            str(gap))
     t = tiny.transcribe(gap)
-    kinds = {f.kind: f for f in t.quality.flags}
-    assert "no-words" in kinds and 17 <= kinds["no-words"].start <= 21
-    assert kinds["no-words"].end - kinds["no-words"].start >= 12
-    assert "low-confidence" in kinds and kinds["low-confidence"].start >= 34
+    # the noise must be flagged; the reversed speech may add its own flags (the model's
+    # temperature fallback samples, so what it guesses there varies from run to run)
+    no_words = [f for f in t.quality.flags if f.kind == "no-words"]
+    assert any(17 <= f.start <= 21 and f.end - f.start >= 12 for f in no_words), no_words
+    low = [f for f in t.quality.flags if f.kind == "low-confidence"]
+    assert any(f.start >= 34 for f in low), low
 
 
 def test_repetition_checks_on_hand_made_segments():
