@@ -67,12 +67,15 @@ def test_sound_without_words_and_unintelligible_speech_are_flagged(tiny, audio_d
            "[2:a]aformat=fltp:16000:mono,atrim=0:20,areverse[c];[a][b][c]concat=n=3:v=0:a=1",
            str(gap))
     t = tiny.transcribe(gap)
-    # the noise must be flagged; the reversed speech may add its own flags (the model's
-    # temperature fallback samples, so what it guesses there varies from run to run)
-    no_words = [f for f in t.quality.flags if f.kind == "no-words"]
-    assert any(17 <= f.start <= 21 and f.end - f.start >= 12 for f in no_words), no_words
-    low = [f for f in t.quality.flags if f.kind == "low-confidence"]
-    assert any(f.start >= 34 for f in low), low
+    # the noise must be flagged as sound without words; the reversed speech must be flagged
+    # too, as low confidence or as no words: the model's temperature fallback samples, so
+    # whether it guesses words there varies from run to run
+    flags = t.quality.flags
+    assert any(f.kind == "no-words" and 17 <= f.start <= 21 and f.end - f.start >= 12
+               for f in flags), flags
+    assert any(f.kind in ("low-confidence", "no-words") and f.start >= 34 for f in flags), flags
+    assert not any(f.start is not None and f.end is not None and f.end <= 11 for f in flags), \
+        flags  # JFK's clean speech is never flagged
 
 
 def test_repetition_checks_on_hand_made_segments():
