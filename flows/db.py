@@ -344,6 +344,22 @@ def alembic_config(url: str | URL | None = None) -> Config:
 def migrate(url: str | URL) -> None:
     """Bring the schema to the newest revision; a no-op when it is there already. Safe when
     several processes start at once (they queue on a lock)."""
+    import time
+
+    from sqlalchemy.exc import OperationalError
+
+    for attempt in range(1, 6):
+        try:
+            return _migrate_once(url)
+        except OperationalError as e:
+            # SQLite: a process that opened the file while another migrated it can still be
+            # told "database is locked" (switching the new file to WAL); wait and try again.
+            if "locked" not in str(e) or attempt == 5:
+                raise
+            time.sleep(0.5 * attempt)
+
+
+def _migrate_once(url: str | URL) -> None:
     from alembic import command
 
     engine = make_engine(url)
