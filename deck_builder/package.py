@@ -17,6 +17,7 @@ from datetime import UTC
 from pathlib import Path
 from typing import Any
 
+from transcription.models import sha256_file
 from transcription.transcript import Transcript
 
 from .brief import BriefInput, QuestionQuotes, Quote, job_spec, quote_candidates
@@ -66,14 +67,6 @@ class Manifest:
         return cls(d["job_id"], d["brief_version"], d["issued_at"],
                    tuple(ManifestFile(**f) for f in d["files"]), dict(d["redactions"]),
                    d["pseudonymised"], d["preview"], d.get("starter_deck_slides", 0))
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _redact_tree(value: Any, redactor: Redactor, tally: Counter[str]) -> Any:
@@ -278,7 +271,7 @@ def build_brief(inp: BriefInput, out_dir: Path, *, preview: bool = True) -> Mani
     manifest = Manifest(
         job_id=inp.job_id, version=inp.version,
         issued_at=inp.issued_at.astimezone(UTC).isoformat(),
-        files=tuple(ManifestFile(p, _sha256(out_dir / p), (out_dir / p).stat().st_size)
+        files=tuple(ManifestFile(p, sha256_file(out_dir / p), (out_dir / p).stat().st_size)
                     for p in sorted(w.paths)),
         redactions={k: tally.get(k, 0) for k in KINDS}, pseudonymised=inp.pseudonymise,
         preview=status, slides=slides)

@@ -268,6 +268,14 @@ def rebuild_rollups(s: Session) -> int:
     return s.scalar(select(sa.func.count()).select_from(r))
 
 
+def _charged_slides(s: Session, job: db.Job, which_vendors: sa.ColumnElement[bool]) -> int:
+    """Slides of ``job`` already charged (net of reversals) to the vendors ``which_vendors``
+    selects."""
+    e = db.LedgerEntry
+    return int(s.scalar(select(sa.func.coalesce(sa.func.sum(e.slides), 0)).where(
+        e.job_id == job.id, which_vendors, e.kind.in_(("charge", "reversal")))))
+
+
 def deliver(s: Session, job: db.Job, deck: Path, *, at: datetime,
             deck_key: str | None = None) -> tuple[db.Delivery, DeckReport, bool]:
     """A returned deck: checked (refused decks raise DeckRefusedError and change nothing),
@@ -306,12 +314,10 @@ def deliver(s: Session, job: db.Job, deck: Path, *, at: datetime,
         db.Delivery.id != row.id)).first()
     if earlier is None:  # a vendor's later decks are revisions, billed per revision round
         # slides a vanished vendor already delivered, accepted and was paid for
-        paid = s.scalar(select(sa.func.coalesce(sa.func.sum(db.LedgerEntry.slides), 0)).where(
-            db.LedgerEntry.job_id == job.id, db.LedgerEntry.vendor_id != job.vendor_id,
-            db.LedgerEntry.kind.in_(("charge", "reversal"))))
+        paid = _charged_slides(s, job, db.LedgerEntry.vendor_id != job.vendor_id)
         _append(s, job, entries_for_delivery(
             job.public_id, job.vendor.slug, delivery_no=number,
-            billable_slides=max(0, report.billable_slides - int(paid)), rate=rate,
+            billable_slides=max(0, report.billable_slides - paid), rate=rate,
             deadline=due(s, job, now=at), delivered_at=at))
     _move(job, Event.DELIVER)
     job.delivered_at = at
@@ -366,15 +372,12 @@ def reassign(s: Session, job: db.Job, new_vendor: str, *, slide_rate_cents: int,
         raise JobError(f"job {job.public_id} cannot be reassigned to {new_vendor}: it is "
                        f"{'not assigned' if old is None else 'already theirs'}")
     # slides its deliveries already charged are not paid twice
-    charged = s.scalar(select(sa.func.coalesce(sa.func.sum(db.LedgerEntry.slides), 0)).where(
-        db.LedgerEntry.job_id == job.id, db.LedgerEntry.vendor_id == old.id,
-        db.LedgerEntry.kind.in_(("charge", "reversal"))))
+    charged = _charged_slides(s, job, db.LedgerEntry.vendor_id == old.id)
     before = sum(1 for e in s.scalars(select(db.JobEvent).where(
         db.JobEvent.job_id == job.id, db.JobEvent.kind == "reassigned"))
         if e.detail.get("old_vendor") == old.slug)
     _append(s, job, entries_for_reassignment(job.public_id, old.slug, times=before + 1,
-                                             accepted_slides=max(0, accepted_slides -
-                                                                 int(charged)),
+                                             accepted_slides=max(0, accepted_slides - charged),
                                              rate=Money(job.slide_rate_cents or 0,
                                                         job.currency), at=at))
     job.vendor_id, job.slide_rate_cents = new.id, slide_rate_cents
