@@ -17,9 +17,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy.orm import Session
 
-from pricing.money import sum_money
 from pricing.reports import (
     CSV_COLUMNS,
     Report,
@@ -51,23 +49,6 @@ def parse_month(text: str | None) -> str | None:
     if text is not None and not _MONTH.match(text):
         raise UsageError(f"--month {text!r}: write the UTC month as YYYY-MM, e.g. 2026-11")
     return text
-
-
-def _totals(s: Session, month: str | None) -> list[ReportRow]:
-    """One row per currency over the whole report. Summed over the engagement report, since
-    each job belongs to exactly one engagement (by vendor or by month a reassigned job, or one
-    billed across two months, would be counted twice). No on-time share: the rows do not
-    carry the delivery counts it would need."""
-    groups: dict[str, list[ReportRow]] = {}
-    for r in jobs.report(s, ReportDimension.ENGAGEMENT.value, month=month):
-        groups.setdefault(r.currency, []).append(r)
-    totals = []
-    for currency, rows in sorted(groups.items()):
-        slides, cost = sum(r.slides for r in rows), sum_money((r.cost for r in rows), currency)
-        totals.append(ReportRow("total", currency, sum(r.jobs for r in rows), slides, cost,
-                                cost.divided_by(slides) if slides > 0 else None, None,
-                                sum(r.revisions for r in rows)))
-    return totals
 
 
 def _json_totals(totals: list[ReportRow]) -> dict[str, dict[str, Any]]:
@@ -121,7 +102,7 @@ def finance_report(
         raise UsageError(f"--json is --format json: drop one of --json and --format {format}")
     fmt = Format.JSON if as_json else format
     with ledger_session() as (_, s):
-        report, totals = jobs.report(s, by.value, month=month), _totals(s, month)
+        report, totals = jobs.report(s, by.value, month=month), jobs.report_totals(s, month)
         facts = jobs.job_facts(s, month=month) if chart is not None else []
     if chart is not None:
         try:

@@ -571,3 +571,13 @@ from .db_jobs import (  # noqa: E402
 )
 
 __all__ += ["Bid", "Delivery", "Job", "JobEvent", "LedgerEntry", "LedgerRollup", "Vendor"]
+from .db_accounts import (  # noqa: E402
+    AuditEvent,
+    Invite,
+    Membership,
+    SignInAttempt,
+    User,
+    WebSession,
+)
+
+__all__ += ["AuditEvent", "Invite", "Membership", "SignInAttempt", "User", "WebSession"]

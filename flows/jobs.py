@@ -28,7 +28,7 @@ from pricing.ledger import (
     entries_for_reassignment,
     entries_for_revision,
 )
-from pricing.money import Money
+from pricing.money import Money, sum_money
 from pricing.rates import RateCard
 from pricing.reports import JobFact, Report, ReportDimension, ReportRow
 from pricing.turnaround import deadline, hours_late, utc_month
@@ -174,20 +174,24 @@ def _pauses(s: Session, job: db.Job) -> list[tuple[datetime, datetime | None]]:
     return pauses
 
 
+def has_open_question(s: Session, job: db.Job) -> bool:
+    pauses = _pauses(s, job)
+    return bool(pauses) and pauses[-1][1] is None
+
+
 def question(s: Session, job: db.Job, *, at: datetime, text: str = "") -> None:
     """The out-tasker asked something: the clock stops until it is answered."""
     if job.handed_off_at is None or job.state not in ("assigned", "revision_requested"):
         raise JobError(f"job {job.public_id} is {job.state} and its clock is not running: a "
                        "question stops the clock of a job handed off and not yet delivered")
-    if _pauses(s, job) and _pauses(s, job)[-1][1] is None:
+    if has_open_question(s, job):
         raise JobError(f"job {job.public_id} already has an open question: answer it first")
     _event(s, job, "question", at, text=text)
 
 
 def answer(s: Session, job: db.Job, *, at: datetime, text: str = "") -> None:
     """The question is answered: the clock runs again."""
-    pauses = _pauses(s, job)
-    if not pauses or pauses[-1][1] is not None:
+    if not has_open_question(s, job):
         raise JobError(f"job {job.public_id} has no open question to answer")
     _event(s, job, "answer", at, text=text)
 
@@ -326,8 +330,10 @@ def deliver(s: Session, job: db.Job, deck: Path, *, at: datetime,
     return row, report, True
 
 
-def request_revision(s: Session, job: db.Job, *, slides_touched: int, at: datetime) -> int:
-    """Another revision round: free up to the vendor's free rounds, then per slide touched."""
+def request_revision(s: Session, job: db.Job, *, slides_touched: int, at: datetime,
+                     note: str = "") -> int:
+    """Another revision round: free up to the vendor's free rounds, then per slide touched.
+    ``note`` tells the out-tasker what to change."""
     transition(job.state, Event.REQUEST_REVISION)  # refuses a job not delivered
     card = rate_card(job.vendor)
     if card.currency != job.currency:
@@ -342,7 +348,7 @@ def request_revision(s: Session, job: db.Job, *, slides_touched: int, at: dateti
                                          slides_touched=slides_touched,
                                          card=card, at=at))
     _event(s, job, "revision-requested", at, round=job.revision_rounds,
-           slides_touched=slides_touched)
+           slides_touched=slides_touched, **({"note": note} if note else {}))
     return job.revision_rounds
 
 
@@ -458,6 +464,23 @@ def report(s: Session, by: str, *, month: str | None = None) -> Report:
                               cost.divided_by(slides) if slides > 0 else None, share,
                               revisions.get(k, 0)))
     return Report(dimension, tuple(sorted(rows, key=lambda r: (r.key, r.currency))))
+
+
+def report_totals(s: Session, month: str | None) -> list[ReportRow]:
+    """One row per currency over the whole report. Summed over the engagement report, since
+    each job belongs to exactly one engagement (by vendor or by month a reassigned job, or one
+    billed across two months, would be counted twice). No on-time share: the rows do not
+    carry the delivery counts it would need."""
+    groups: dict[str, list[ReportRow]] = {}
+    for r in report(s, ReportDimension.ENGAGEMENT.value, month=month):
+        groups.setdefault(r.currency, []).append(r)
+    totals = []
+    for currency, rows in sorted(groups.items()):
+        slides, cost = sum(r.slides for r in rows), sum_money((r.cost for r in rows), currency)
+        totals.append(ReportRow("total", currency, sum(r.jobs for r in rows), slides, cost,
+                                cost.divided_by(slides) if slides > 0 else None, None,
+                                sum(r.revisions for r in rows)))
+    return totals
 
 
 def _names(s: Session, dimension: ReportDimension) -> dict[int, str] | None:

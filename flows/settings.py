@@ -46,6 +46,15 @@ class Settings(BaseSettings):
     #: the out-tasker's time zone: job specs give the deadline in UTC and in this zone
     vendor_timezone: str = "UTC"
     require_services: bool = False
+    #: the portal's address as users reach it: invitation links start with it
+    portal_url: str = "http://127.0.0.1:8080"
+    #: a signed-in session ends after this many idle minutes, and after session_hours anyway
+    session_idle_minutes: int = Field(30, ge=1)
+    session_hours: int = Field(12, ge=1)
+    #: the largest deck an out-tasker may upload
+    max_upload_mb: int = Field(200, ge=1)
+    #: failed sign-ins allowed per e-mail (and ten times that per address) in 15 minutes
+    sign_in_attempts: int = Field(5, ge=1)
 
     @field_validator("currency")
     @classmethod

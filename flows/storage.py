@@ -38,12 +38,17 @@ def check_key(key: str) -> str:
     return key
 
 
+#: streamed reads hand out this much at a time: a brief of any size costs 1 MiB of memory
+CHUNK = 1 << 20
+
+
 class Bucket(Protocol):
     url: str
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]: ...
     def stat(self, key: str) -> ObjectInfo | None: ...
     def read_bytes(self, key: str) -> bytes: ...
+    def iter_chunks(self, key: str, chunk_size: int = CHUNK) -> Iterator[bytes]: ...
     def write_bytes(self, key: str, data: bytes) -> None: ...
     def download(self, key: str, target: Path) -> Path: ...
     def upload(self, source: Path, key: str) -> None: ...
@@ -86,6 +91,21 @@ class LocalBucket:
             return p.read_bytes()
         except FileNotFoundError:
             raise StorageError(f"{self.url}: no object {key!r}") from None
+
+    def iter_chunks(self, key: str, chunk_size: int = CHUNK) -> Iterator[bytes]:
+        """The object's bytes, a chunk at a time. Opened before the first chunk, so a missing
+        object raises at the call, not half-way into a response."""
+        try:
+            f = self._path(key).open("rb")
+        except (FileNotFoundError, IsADirectoryError):
+            raise StorageError(f"{self.url}: no object {key!r}") from None
+
+        def chunks() -> Iterator[bytes]:
+            with f:
+                while data := f.read(chunk_size):
+                    yield data
+
+        return chunks()
 
     def _atomic(self, key: str) -> tuple[Path, Path]:
         target = self._path(key)
@@ -165,6 +185,15 @@ class S3Bucket:
             return self.client.get_object(Bucket=self.name, Key=check_key(key))["Body"].read()
         except ClientError as e:
             raise StorageError(f"{self.url}: cannot read {key!r}: {e}") from e
+
+    def iter_chunks(self, key: str, chunk_size: int = CHUNK) -> Iterator[bytes]:
+        from botocore.exceptions import ClientError
+
+        try:
+            body = self.client.get_object(Bucket=self.name, Key=check_key(key))["Body"]
+        except ClientError as e:
+            raise StorageError(f"{self.url}: cannot read {key!r}: {e}") from e
+        return body.iter_chunks(chunk_size)
 
     def write_bytes(self, key: str, data: bytes) -> None:
         self.client.put_object(Bucket=self.name, Key=check_key(key), Body=data)

@@ -44,6 +44,18 @@ def test_upload_download_copy(bucket, tmp_path):
     assert out.read_bytes() == src.read_bytes()
 
 
+def test_iter_chunks_streams_the_object(bucket):
+    data = bytes(range(256)) * 5000  # 1.28 MB: more than one chunk
+    bucket.write_bytes("briefs/acme/eng-1/v1.zip", data)
+    chunks = list(bucket.iter_chunks("briefs/acme/eng-1/v1.zip", chunk_size=100_000))
+    assert len(chunks) > 1 and max(map(len, chunks)) <= 100_000
+    assert b"".join(chunks) == data
+    with pytest.raises(StorageError):  # at the call, before any byte is sent
+        bucket.iter_chunks("briefs/acme/eng-1/v2.zip")
+    with pytest.raises(StorageError):
+        bucket.iter_chunks("../outside")
+
+
 def test_presigned_url_serves_the_object(bucket):
     bucket.write_bytes("briefs/acme/eng-1/v1.zip", b"zip!")
     url = bucket.presign("briefs/acme/eng-1/v1.zip")
