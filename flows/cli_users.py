@@ -182,9 +182,8 @@ def portal(
 ) -> None:
     """Serve the web portal: out-taskers collect briefs and return decks, consultants
     approve, finance watches (SIGTERM or Ctrl-C stops)."""
-    import uvicorn
-
     from portal import create_app
+    from portal.serve import serve
 
     from .console import open_settings
 
@@ -193,7 +192,7 @@ def portal(
     except Exception as e:
         raise UsageError(f"cannot start the portal: {e}") from e
     err.print(f"portal on http://{host}:{port}/ (Ctrl-C or SIGTERM stops)", highlight=False)
-    # uvicorn stops on SIGTERM/SIGINT itself: it finishes requests in flight, then returns
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False,
-                server_header=False)
+    if not serve(app, host, port):
+        raise UsageError(f"the portal could not listen on {host}:{port} (in use?): pick "
+                         "another --port")
     err.print("stopped")

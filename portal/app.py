@@ -71,9 +71,17 @@ def client_address(request: Request) -> str:
 
 
 # -- the request's database session ---------------------------------------------------------------
-def db_session(request: Request) -> Iterator[Session]:
+async def body_first(request: Request) -> None:
+    """Read a posted body before the database is touched: on SQLite a transaction holds the
+    write lock, and a slow upload must not hold it (and every other user) for minutes."""
+    if request.method == "POST":
+        await request.form()  # parsed once; checked_form reads the cached copy
+
+
+def db_session(request: Request, _: Annotated[None, Depends(body_first)]) -> Iterator[Session]:
     """One session per request, committed when the page was served or refused on purpose
-    (a refusal's audit entry must stay), rolled back on a crash."""
+    (a refusal's audit entry must stay), rolled back on a crash. It ends before the response
+    is sent ("function" scope), so a long download holds no transaction."""
     s = portal(request).sessions()
     try:
         yield s
@@ -88,14 +96,15 @@ def db_session(request: Request) -> Iterator[Session]:
         s.close()
 
 
-DB = Annotated[Session, Depends(db_session)]
+DB = Annotated[Session, Depends(db_session, scope="function")]
 
 
 def maybe_viewer(request: Request, s: DB) -> Viewer | None:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
-    ws = accounts.find_session(s, token, idle_minutes=portal(request).settings.session_idle_minutes)
+    ws = accounts.find_session(s, token,
+                               idle_minutes=portal(request).settings.session_idle_minutes)
     return Viewer(ws.user, ws) if ws else None
 
 

@@ -155,7 +155,7 @@ def _audit_filter(request: Request) -> accounts.AuditFilter:
 
 
 def _audit_rows(s: Session, f: accounts.AuditFilter, limit: int) -> list[dict[str, str]]:
-    clients = dict(s.execute(select(db.Client.id, db.Client.slug)).tuples().all())
+    clients = {cid: slug for cid, slug in s.execute(select(db.Client.id, db.Client.slug))}
     return [{"at": e.at.isoformat(timespec="seconds"), "email": e.email, "role": e.role,
              "action": e.action, "target": e.target, "client": clients.get(e.client_id, ""),
              "outcome": e.outcome, "address": e.address,
@@ -167,7 +167,7 @@ def _audit_rows(s: Session, f: accounts.AuditFilter, limit: int) -> list[dict[st
 def audit(request: Request, s: DB, viewer: Overseer) -> Response:
     f = _audit_filter(request)
     rows = _audit_rows(s, f, 500)
-    _log(s, request, viewer, "view", "audit", **{k: v for k, v in request.query_params.items()})
+    _log(s, request, viewer, "view", "audit", filters=dict(request.query_params))
     return render(request, "audit.html", viewer=viewer, rows=rows, f=request.query_params,
                   columns=AUDIT_COLUMNS,
                   actions=sorted({a for (a,) in s.execute(select(db.AuditEvent.action)
