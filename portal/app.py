@@ -105,7 +105,9 @@ def maybe_viewer(request: Request, s: DB) -> Viewer | None:
         return None
     ws = accounts.find_session(s, token,
                                idle_minutes=portal(request).settings.session_idle_minutes)
-    return Viewer(ws.user, ws) if ws else None
+    viewer = Viewer(ws.user, ws) if ws else None
+    request.state.viewer = viewer  # error pages keep the navigation
+    return viewer
 
 
 def signed_in(viewer: Annotated[Viewer | None, Depends(maybe_viewer)]) -> Viewer:
@@ -241,7 +243,8 @@ def _error_response(request: Request, exc: PortalError) -> Response:
     if not wants_html(request):
         return JSONResponse({"error": exc.message, "fix": exc.fix}, status_code=exc.status,
                             headers=headers)
-    response = render(request, "error.html", exc.status, error=exc, viewer=None)
+    response = render(request, "error.html", exc.status, error=exc,
+                      viewer=getattr(request.state, "viewer", None))
     response.headers.update(headers)
     return response
 
