@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from transcription.models import DEFAULT_MODEL
+
+#: Prefect's logging configuration with JSON lines on the console (OUTTASK_LOG_FORMAT=json)
+JSON_LOGGING = Path(__file__).with_name("logging-json.yml")
 
 PREFECT_DEFAULTS = {
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
@@ -46,6 +50,8 @@ class Settings(BaseSettings):
     #: the out-tasker's time zone: job specs give the deadline in UTC and in this zone
     vendor_timezone: str = "UTC"
     require_services: bool = False
+    #: "text" (default) or "json": one JSON object per log line, for log collectors
+    log_format: Literal["text", "json"] = "text"
     #: the portal's address as users reach it: invitation links start with it
     portal_url: str = "http://127.0.0.1:8080"
     #: a signed-in session ends after this many idle minutes, and after session_hours anyway
@@ -82,6 +88,8 @@ def apply_prefect_defaults() -> None:
     under OUTTASK_HOME. Must run before prefect is imported."""
     for key, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(key, value)
+    if os.environ.get("OUTTASK_LOG_FORMAT", "").lower() == "json":
+        os.environ.setdefault("PREFECT_LOGGING_SETTINGS_PATH", str(JSON_LOGGING))
     home = Path(os.environ.get("OUTTASK_HOME", "./outtask-data"))
     if "PREFECT_HOME" not in os.environ:
         prefect_home = (home / "prefect").resolve()
