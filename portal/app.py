@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
@@ -106,8 +107,20 @@ def maybe_viewer(request: Request, s: DB) -> Viewer | None:
     ws = accounts.find_session(s, token,
                                idle_minutes=portal(request).settings.session_idle_minutes)
     viewer = Viewer(ws.user, ws) if ws else None
-    request.state.viewer = viewer  # error pages keep the navigation
+    request.state.nav = _nav(viewer)
     return viewer
+
+
+def _nav(viewer: Viewer | None) -> SimpleNamespace | None:
+    """What the page frame shows of the viewer, copied out of the database objects: an error
+    page is drawn after the request's session ended (and perhaps rolled back)."""
+    if viewer is None:
+        return None
+    u = viewer.user
+    vendor = SimpleNamespace(name=u.vendor.name) if u.vendor else None
+    return SimpleNamespace(user=SimpleNamespace(name=u.name, email=u.email, role=u.role,
+                                                timezone=u.timezone, vendor=vendor),
+                           ws=SimpleNamespace(csrf_token=viewer.ws.csrf_token))
 
 
 def signed_in(viewer: Annotated[Viewer | None, Depends(maybe_viewer)]) -> Viewer:
@@ -244,7 +257,7 @@ def _error_response(request: Request, exc: PortalError) -> Response:
         return JSONResponse({"error": exc.message, "fix": exc.fix}, status_code=exc.status,
                             headers=headers)
     response = render(request, "error.html", exc.status, error=exc,
-                      viewer=getattr(request.state, "viewer", None))
+                      viewer=getattr(request.state, "nav", None))
     response.headers.update(headers)
     return response
 

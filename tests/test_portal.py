@@ -502,3 +502,36 @@ def test_users_commands(world, monkeypatch, tmp_path):
     assert users["sam@slidefast.com"]["vendor"] == "slidefast"
     assert invoke("users", "disable", "gus@firm.com").code == 0
     assert invoke("users", "list", "--json").json()["users"]
+
+
+def test_a_question_stops_the_clock_until_the_consultant_answers(world):
+    import time
+
+    sam, ana = world.client("sam@slidefast.com"), world.client("ana@firm.com")
+    sam.get(f"/jobs/{ACME_JOB}/brief")
+    page = sam.get(f"/jobs/{ACME_JOB}")
+    assert sam.post(f"/jobs/{ACME_JOB}/question", data={
+        "csrf": csrf_of(page.text), "text": "Which region goes first?"}).status_code == 303
+    with world.sessions() as s:
+        job = s.scalars(sa.select(db.Job).where(db.Job.public_id == ACME_JOB)).one()
+        assert jobs.has_open_question(s, job)
+        before = jobs.due(s, job, now=db.utcnow())
+    page = sam.get(f"/jobs/{ACME_JOB}").text
+    assert "Which region goes first?" in page and 'action="/jobs/' + ACME_JOB + '/question"' \
+        not in page  # one open question at a time
+    time.sleep(1.1)
+    page = ana.get(f"/jobs/{ACME_JOB}")
+    assert "Which region goes first?" in page.text
+    assert ana.post(f"/jobs/{ACME_JOB}/answer", data={
+        "csrf": csrf_of(page.text), "text": "EMEA"}).status_code == 303
+    with world.sessions() as s:
+        job = s.scalars(sa.select(db.Job).where(db.Job.public_id == ACME_JOB)).one()
+        assert not jobs.has_open_question(s, job)
+        assert jobs.due(s, job, now=db.utcnow()) - before >= timedelta(seconds=1)
+    assert "EMEA" in sam.get(f"/jobs/{ACME_JOB}").text
+    # an answer without a question is a step the job cannot take
+    page = ana.get(f"/jobs/{ACME_JOB}")
+    assert ana.post(f"/jobs/{ACME_JOB}/answer", data={"csrf": csrf_of(page.text), "text": "x"}
+                    ).status_code == 409
+    assert [e.action for e in world.audit() if e.action in ("question", "answer")] == [
+        "question", "answer", "answer"]
