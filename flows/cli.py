@@ -25,6 +25,8 @@ from transcription.transcript import FORMATS, write_files
 from .cli_deck import brief_app, deck_app, form_app
 from .cli_finance import finance_app
 from .cli_jobs import jobs_app
+from .cli_stack import stack_app
+from .cli_upload import upload
 from .cli_users import portal as portal_command
 from .cli_users import users_app
 from .cli_vendors import bids_app, vendors_app
@@ -375,8 +377,10 @@ app.add_typer(vendors_app, name="vendors")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(bids_app, name="bids")
 app.add_typer(finance_app, name="finance")
+app.add_typer(stack_app, name="stack")
 app.add_typer(users_app, name="users")
 app.command("portal")(portal_command)
+app.command("upload")(upload)
 
 
 def _engagement(rt, ref: str, *, create: bool):

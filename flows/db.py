@@ -194,7 +194,7 @@ class Transcript(Base):
     options_hash: Mapped[str] = mapped_column(String(64))
     outputs: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict)
     language: Mapped[str | None] = mapped_column(String(20))
-    duration_s: Mapped[float | None]
+    duration_s: Mapped[float | None] = mapped_column(sa.Double)  # as migration 0001
     flags: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -219,7 +219,7 @@ class Interview(Base):
     sequencer: Mapped[str | None] = mapped_column(String(100))
     state: Mapped[str] = mapped_column(String(20), default="pending")
     reason: Mapped[str | None] = mapped_column(Text)
-    duration_s: Mapped[float | None]
+    duration_s: Mapped[float | None] = mapped_column(sa.Double)  # as migration 0001
     flags: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     # Where a refused upload's copy went, so status and the portal can point at it.

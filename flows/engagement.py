@@ -210,6 +210,29 @@ def _embedded_prefect() -> Iterator[None]:
         yield
 
 
+@contextlib.contextmanager
+def holding(rt: Runtime, interview_id: int) -> Iterator[None]:
+    """Work on a claimed interview. outtask's own failure marks it ``failed`` (retried on the
+    next run) and is raised again; a stop signal (Prefect turns SIGTERM inside a flow run into
+    an exception) or Ctrl-C hands it back untouched as ``pending``, so the next run takes it
+    at once."""
+    try:
+        yield
+    except Exception as e:
+        with rt.sessions() as s:
+            db.set_state(s, s.get(db.Interview, interview_id), "failed",
+                         reason=f"{type(e).__name__}: {e}", claimed_by=None)
+            s.commit()
+        raise
+    except BaseException:
+        with rt.sessions() as s:
+            db.set_state(s, s.get(db.Interview, interview_id), "pending",
+                         reason="interrupted by a stop signal; it will be processed again",
+                         claimed_by=None)
+            s.commit()
+        raise
+
+
 def run_pending(rt: Runtime, *, on_start: Callable[[db.Interview], None] | None = None,
                 on_done: Callable[[int, str], None] | None = None,
                 changed: Iterable[int] = ()) -> dict[int, str]:
@@ -244,22 +267,10 @@ def _run_pending(rt: Runtime, *, on_start: Callable[[db.Interview], None] | None
             if on_start:
                 on_start(iv)
         try:
-            outcome = interview_flow(iv.id)
-        except Exception as e:  # noqa: BLE001 - outtask's own failure: retried on the next run
-            with rt.sessions() as s:
-                db.set_state(s, s.get(db.Interview, iv.id), "failed",
-                             reason=f"{type(e).__name__}: {e}", claimed_by=None)
-                s.commit()
+            with holding(rt, iv.id):
+                outcome = interview_flow(iv.id)
+        except Exception:  # noqa: BLE001 - recorded as failed by holding: retried next run
             outcome = "failed"
-        except BaseException:
-            # a stop signal (Prefect turns SIGTERM inside a flow run into an exception) or
-            # Ctrl-C: hand the interview back untouched, so the next run takes it at once
-            with rt.sessions() as s:
-                db.set_state(s, s.get(db.Interview, iv.id), "pending",
-                             reason="interrupted by a stop signal; it will be processed again",
-                             claimed_by=None)
-                s.commit()
-            raise
         outcomes[iv.id] = outcome
         if on_done:
             on_done(iv.id, outcome)

@@ -197,7 +197,17 @@ def _finish(rt: Runtime, interview_id: int, transcript: db.Transcript) -> str:
 @flow(name="interview", log_prints=False)
 def interview_flow(interview_id: int) -> str:
     """Process one registered interview to ``transcribed``, ``quarantined`` or ``failed``
-    (an exception: the caller records it and the next run retries)."""
+    (an exception: the caller records it and the next run retries). A flow run created from
+    the deployment (on a worker) claims the interview first and starts the engagement flow
+    after the engagement's last interview (flows/dispatch.py)."""
+    from .dispatch import run_claimed, started_by_a_worker  # dispatch imports this module
+
+    if started_by_a_worker():
+        return run_claimed(interview_id, _process)
+    return _process(interview_id)
+
+
+def _process(interview_id: int) -> str:
     rt = runtime()
     engine = rt.transcriber.options.engine
     model = rt.transcriber.model

@@ -10,6 +10,7 @@ its keys were taken in, so a crash means a redelivery, never a loss.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import threading
@@ -17,9 +18,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
+from .dispatch import is_transient, run_or_dispatch
 from .engagement import ScanResult, intake_object, run_pending, scan_inbox
 from .interview import Runtime
 from .storage import aws_client
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -107,21 +111,40 @@ def listen(rt: Runtime, queue_url: str, stop: threading.Event, *, sqs=None, wait
     """Consume object-created events until ``stop`` is set."""
     if sqs is None:
         sqs = aws_client("sqs")
-    name = rt.bucket.url.removeprefix("s3://")
+    backoff = 1.0
     while not stop.is_set():
-        result = ScanResult()
-        handled = []
-        for message in _messages(sqs, queue_url, wait_s):
-            for event in parse_s3_events(message.get("Body", "")):
-                # only the inbox of our own bucket: the pipeline's outputs also raise events
-                if event.bucket != name or not event.key.startswith("inbox/"):
-                    continue
-                obj = rt.bucket.stat(event.key)
-                if obj is not None:
-                    intake_object(rt, obj, result)
-            handled.append(message["ReceiptHandle"])
-        outcomes = run_pending(rt, changed=result.changed) if handled else {}
-        for receipt in handled:
-            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=receipt)
-        if on_pass and (handled or outcomes):
-            on_pass(result, outcomes)
+        try:
+            _listen_once(rt, queue_url, sqs=sqs, wait_s=wait_s, on_pass=on_pass)
+        except Exception as e:
+            # the queue, the bucket, the database or the Prefect API is away for a moment:
+            # the messages of this pass were not deleted, so they come back; keep listening
+            if not is_transient(e):
+                raise
+            log.warning("listen: %s: %s; trying again in %.0f s", type(e).__name__, e, backoff)
+            stop.wait(backoff)
+            backoff = min(backoff * 2, 30.0)
+        else:
+            backoff = 1.0
+
+
+def _listen_once(rt: Runtime, queue_url: str, *, sqs, wait_s: int,
+                 on_pass: Callable[[ScanResult, dict[int, str]], None] | None) -> None:
+    name = rt.bucket.url.removeprefix("s3://")
+    result = ScanResult()
+    handled = []
+    for message in _messages(sqs, queue_url, wait_s):
+        for event in parse_s3_events(message.get("Body", "")):
+            # only the inbox of our own bucket: the pipeline's outputs also raise events
+            if event.bucket != name or not event.key.startswith("inbox/"):
+                continue
+            obj = rt.bucket.stat(event.key)
+            if obj is not None:
+                intake_object(rt, obj, result)
+        handled.append(message["ReceiptHandle"])
+    # on workers when a Prefect server has the deployments, else here (flows/dispatch.py);
+    # a pass without messages runs nothing here, but the dispatcher sweeps now and then
+    outcomes = run_or_dispatch(rt, changed=result.changed, new_work=bool(handled))
+    for receipt in handled:
+        sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=receipt)
+    if on_pass and (handled or outcomes):
+        on_pass(result, outcomes)

@@ -393,3 +393,28 @@ def test_the_real_process_exits_2_without_a_traceback_or_prefect(tmp_path):
     assert "YYYY-MM" in subprocess.run(
         [sys.executable, "-c", probe, "finance", "report", "--month", "Nov"],
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120).stderr
+
+
+def test_upload_puts_files_into_the_engagement_inbox(tmp_path, monkeypatch, s3_client):
+    """Local folder and S3 (moto over HTTP): the same keys; bad input exits 2."""
+    import uuid
+
+    src = tmp_path / "exec-1.m4a"
+    src.write_bytes(b"not really audio, the pipeline decides")
+    form = tmp_path / "exec-1.form.yaml"
+    form.write_text("consent_to_record: true\n")
+    monkeypatch.setenv("OUTTASK_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("OUTTASK_BUCKET", str(tmp_path / "bucket"))
+    doc = ok("upload", "acme/market-entry", src, form, "--json").json()
+    assert doc["keys"] == ["inbox/acme/market-entry/exec-1.m4a",
+                           "inbox/acme/market-entry/exec-1.form.yaml"]
+    assert (tmp_path / "bucket" / doc["keys"][0]).read_bytes() == src.read_bytes()
+    name = f"up-{uuid.uuid4().hex[:10]}"
+    s3_client.create_bucket(Bucket=name)
+    monkeypatch.setenv("OUTTASK_BUCKET", f"s3://{name}")
+    ok("upload", "acme/market-entry", src)
+    body = s3_client.get_object(Bucket=name, Key="inbox/acme/market-entry/exec-1.m4a")["Body"]
+    assert body.read() == src.read_bytes()
+    assert invoke("upload", "Acme/market-entry", src).code == 2
+    assert invoke("upload", "acme", src).code == 2
+    assert invoke("upload", "acme/market-entry", tmp_path / "nope.m4a").code == 2
