@@ -1,0 +1,1 @@
+"""Benchmarks and evaluation corpora; run the scripts with ``python -m bench.<name>``."""
