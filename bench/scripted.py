@@ -27,6 +27,7 @@ import subprocess
 import sys
 import time
 import wave
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -34,8 +35,8 @@ from pathlib import Path
 from random import Random
 
 __all__ = ["COMPANIES", "PRODUCTS", "TOPICS", "VOICE_PAIRS", "Line", "ScriptedInterview",
-           "Theme", "Topic", "Truth", "Voice", "engagement", "parse_voice", "render", "script",
-           "write_engagement"]
+           "Theme", "Topic", "Truth", "Voice", "engagement", "load_truth", "parse_voice", "render",
+           "script", "write_engagement"]
 
 SAMPLE_RATE = 16_000
 ESPEAK_RATE = 22_050  # espeak-ng's own output rate; lines are joined at it, resampled once
@@ -197,7 +198,7 @@ TOPICS: tuple[Topic, ...] = (
             "Legacy technology slows everything, a simple change takes months.",
             "The tooling, frankly, we are held together by spreadsheets."), (
             "We still key orders twice, once in the warehouse and once in finance.",
-            "{colleague} estimates that {n} percent of her team's week is manual reconciliation.",
+            "{colleague} estimates that {n} percent of the team's week is manual reconciliation.",
             "Replacing it means a migration nobody wants to own.")),
         _t("obstacle.alignment", (
             "Alignment at the top, the leadership team pulls in different directions.",
@@ -253,7 +254,7 @@ TOPICS: tuple[Topic, ...] = (
             "Environmental reporting is now part of every tender."), (
             "About {n} percent of tenders now score emissions.",
             "We built a carbon report into {product} because customers demanded it.",
-            "{colleague} spends half her week answering sustainability questionnaires.")),
+            "{colleague} spends half of every week answering sustainability questionnaires.")),
         _t("customers.selfservice", (
             "They want to serve themselves online and only call us when it matters.",
             "Self-service, people would rather click than phone.",
@@ -402,6 +403,10 @@ TOPICS: tuple[Topic, ...] = (
 )
 _BY_QUESTION = {t.question: t for t in TOPICS}
 
+#: for interviews under a minute: greetings and closings short enough to leave room
+SHORT_GREETINGS = ("Thanks for joining. I am {interviewer}.", "Hello, this is {interviewer}.")
+SHORT_INTRODUCTIONS = ("I am {name}, {title} at {company}.", "{name}, {company}.")
+SHORT_CLOSINGS = ("Thank you, that is all.", "Great, thanks for your time.")
 GREETINGS = (
     "Good morning, and thank you for making the time today. I am {interviewer}.",
     "Thanks for joining me. My name is {interviewer}, and I will keep this focused.",
@@ -442,6 +447,8 @@ ELABORATIONS = (
     "We will know more after the next planning cycle.",
     "I discussed it with {colleague} only last week.",
     "Frankly, it is the topic that takes most of my calendar.")
+RESTATEMENTS = ("Let me say it another way.", "So, in short:", "To come back to the main point.",
+                "Put simply:")
 SECOND_POINTS = ("There is a second thing, too.", "And one more point.",
                  "Beyond that, there is another angle.", "I would add something else.")
 
@@ -518,22 +525,27 @@ def _words(text: str) -> int:
 
 
 def _seconds(text: str, voice: Voice) -> float:
-    """Roughly how long espeak-ng takes to say ``text`` (it pauses at punctuation)."""
-    return _words(text) * 60 / voice.speed + 0.25 * len(re.findall(r"[.,;?!]", text))
+    """Roughly how long espeak-ng takes to say ``text`` (it pauses at punctuation); the
+    factor is measured on this bank's sentences."""
+    return 0.87 * (_words(text) * 60 / voice.speed + 0.25 * len(re.findall(r"[.,;?!]", text)))
 
 
 def _sentences(rng: Random, topic: Topic, theme: Theme, cast: _Cast) -> Iterator[tuple[str, str]]:
     """(theme id, sentence) for an answer of any length: the point, its support, theme-neutral
     elaboration, then further points of the topic, then more elaboration."""
-    yield theme.id, _fill(rng, rng.choice(theme.statements), cast)
+    first, *again = rng.sample(theme.statements, len(theme.statements))
+    yield theme.id, _fill(rng, first, cast)
     support = list(theme.support)
     rng.shuffle(support)
     extra = list(ELABORATIONS)
     rng.shuffle(extra)
     for sentence in support:
         yield theme.id, _fill(rng, sentence, cast)
-        if rng.random() < 0.5 and extra:
-            yield theme.id, _fill(rng, extra.pop(), cast)
+        yield theme.id, _fill(rng, extra.pop(), cast)
+    if again:
+        yield theme.id, f"{rng.choice(RESTATEMENTS)} {_fill(rng, again[0], cast)}"
+    for _ in range(3):
+        yield theme.id, _fill(rng, extra.pop(), cast)
     others = [t for t in topic.themes if t is not theme]
     rng.shuffle(others)
     for other in others:
@@ -587,17 +599,27 @@ def _script(seed: int, length_s: float, questions: Sequence[str] | None, pair: i
 
     asked = _plan(rng, eng_topics, length_s)
     ex = cast.executive
-    say("interviewer", rng.choice(GREETINGS).format(interviewer=cast.interviewer_name))
-    say("executive", rng.choice(INTRODUCTIONS).format(**ex))
-    overhead = sum(_seconds(ln.text, ex_voice) for ln in lines) + 10
-    per_answer = max(3.0, (length_s - overhead) / len(asked) - 5)  # 5 s: the question, pauses
+    short = length_s < 60
+    say("interviewer", rng.choice(SHORT_GREETINGS if short else GREETINGS).format(
+        interviewer=cast.interviewer_name))
+    say("executive", rng.choice(SHORT_INTRODUCTIONS if short else INTRODUCTIONS).format(**ex))
+    pause = sum(PAUSE_S) / 2
+    voices = {"interviewer": iv_voice, "executive": ex_voice}
+
+    def elapsed() -> float:  # estimated, of the lines so far, with the pause after each
+        return 2 * LEAD_S + sum(_seconds(ln.text, voices[ln.role]) + pause for ln in lines)
+
+    closing = 3.0 if short else 6.0
     themes: dict[str, str] = {}
     points: dict[str, tuple[str, ...]] = {}
     for k, topic in enumerate(asked):
         phrasing = (topic.question if rng.random() < 0.1 else rng.choice(topic.paraphrases))
-        if k and rng.random() < 0.5:
+        if k and not short and rng.random() < 0.5:
             phrasing = f"{rng.choice(ACKS)} {phrasing}"
         say("interviewer", phrasing, asks=topic.question)
+        # what is left, shared by the questions left: the estimate corrects itself as it goes
+        per_answer = (length_s - closing - elapsed()) / (len(asked) - k)
+        per_answer -= (len(asked) - k - 1) * (3 + pause)  # the asking lines still to come
         theme = rng.choice(topic.themes)
         themes[topic.question] = theme.id
         said: list[str] = []
@@ -607,23 +629,26 @@ def _script(seed: int, length_s: float, questions: Sequence[str] | None, pair: i
         turn_s = rng.uniform(20, 60) if per_answer > 40 else per_answer
         wants_follow_up = per_answer <= 40 and rng.random() < 0.25
         for theme_id, sentence in _sentences(rng, topic, theme, cast):
+            cost = _seconds(sentence, ex_voice)
+            if said and spent + cost / 2 > per_answer:
+                break
             if theme_id not in said:
                 said.append(theme_id)
             chunk.append(sentence)
-            spent += _seconds(sentence, ex_voice)
-            if spent >= per_answer:
-                break
-            if sum(_seconds(s, ex_voice) for s in chunk) >= turn_s or wants_follow_up:
+            spent += cost
+            turn_done = sum(_seconds(c, ex_voice) for c in chunk) >= turn_s
+            if (wants_follow_up and spent + 3 < per_answer) or (
+                    turn_done and spent + 10 < per_answer):
                 say("executive", " ".join(chunk))
                 say("interviewer", rng.choice(FOLLOW_UPS), follow_up=True)
-                spent += 2.5
+                spent += _seconds(lines[-1].text, iv_voice) + 2 * pause
                 chunk = [rng.choice(CONTINUATIONS)] if rng.random() < 0.4 else []
                 turn_s = rng.uniform(20, 60) if per_answer > 40 else per_answer
                 wants_follow_up = False
         say("executive", " ".join(chunk))
         points[topic.question] = tuple(said)
-    say("interviewer", rng.choice(CLOSINGS))
-    if rng.random() < 0.7:
+    say("interviewer", rng.choice(SHORT_CLOSINGS if short else CLOSINGS))
+    if not short and rng.random() < 0.7:
         say("executive", rng.choice(CLOSING_REPLIES))
     terms = (ex["name"], cast.interviewer_name, *COMPANIES, *PRODUCTS, *COLLEAGUES)
     vocabulary = tuple(t for t in dict.fromkeys(terms) if any(t in ln.text for ln in lines))
@@ -762,10 +787,12 @@ def _form(interview: ScriptedInterview, ref: str, date: datetime.date) -> dict:
 
 def write_engagement(folder: Path, questions: Sequence[str],
                      interviews: Sequence[ScriptedInterview], *, client: str, engagement: str,
-                     fmt: str = "wav", workers: int = 2) -> list[Truth]:
+                     fmt: str = "wav", workers: int = 2,
+                     with_vocabulary: bool = True) -> list[Truth]:
     """Write an engagement folder as a consultant uploads it: ``engagement.yaml``,
     ``exec-NN.<fmt>``, ``exec-NN.form.yaml`` (no answer spans: finding them is the task) and
-    ``exec-NN.truth.json`` ({"interview": ..., "truth": ...})."""
+    ``exec-NN.truth.json`` ({"interview": ..., "truth": ...}). ``with_vocabulary=False`` leaves
+    ``vocabulary`` out of engagement.yaml, for an intake that does not know the field."""
     import yaml
 
     from deck_builder.interview_form import parse_form
@@ -774,8 +801,12 @@ def write_engagement(folder: Path, questions: Sequence[str],
     companies = sorted({iv.executive["company"] for iv in interviews}
                        | {t for iv in interviews for t in iv.vocabulary if t in COMPANIES})
     vocabulary = list(dict.fromkeys(t for iv in interviews for t in iv.vocabulary))
-    doc = {"name": f"Scripted interviews: {engagement}", "expected_interviews": len(interviews),
-           "questions": list(questions), "redact_terms": companies, "vocabulary": vocabulary}
+    client_company = Counter(iv.executive["company"] for iv in interviews).most_common(1)
+    title = f"{client_company[0][0]}: scripted interviews" if interviews else engagement
+    doc = {"name": title, "expected_interviews": len(interviews),
+           "questions": list(questions), "redact_terms": companies}
+    if with_vocabulary:
+        doc["vocabulary"] = vocabulary
     (folder / "engagement.yaml").write_text(yaml.safe_dump(doc, sort_keys=False,
                                                            allow_unicode=True))
     truths = []
@@ -793,6 +824,19 @@ def write_engagement(folder: Path, questions: Sequence[str],
     return truths
 
 
+def load_truth(path: Path) -> tuple[ScriptedInterview, Truth]:
+    """Read back an ``exec-NN.truth.json`` that :func:`write_engagement` wrote."""
+    doc = json.loads(Path(path).read_text())
+    iv, tr = doc["interview"], doc["truth"]
+    interview = ScriptedInterview(**{
+        **iv, "questions": tuple(iv["questions"]), "vocabulary": tuple(iv["vocabulary"]),
+        "lines": tuple(Line(**ln) for ln in iv["lines"]),
+        "points": {q: tuple(p) for q, p in iv["points"].items()}})
+    truth = Truth(**{**tr, "turns": [tuple(t) for t in tr["turns"]],
+                     "answers": {q: tuple(span) for q, span in tr["answers"].items()}})
+    return interview, truth
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.scripted", description=__doc__.split(
         "\n\n")[0])
@@ -806,12 +850,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--client", default="bench")
     p.add_argument("--engagement", default="scripted")
     p.add_argument("--workers", type=int, default=2, help="espeak-ng processes (default 2)")
+    p.add_argument("--no-vocabulary", action="store_true",
+                   help="leave vocabulary out of engagement.yaml")
     a = p.parse_args(argv)
     lengths = [float(x) for x in a.lengths.split(",") if x.strip()]
     questions, interviews = engagement(a.n, a.seed, lengths, n_questions=a.questions)
     started = time.perf_counter()
     truths = write_engagement(a.out, questions, interviews, client=a.client,
-                              engagement=a.engagement, fmt=a.fmt, workers=a.workers)
+                              engagement=a.engagement, fmt=a.fmt, workers=a.workers,
+                              with_vocabulary=not a.no_vocabulary)
     wall = time.perf_counter() - started
     audio = sum(t.duration for t in truths)
     print("| file | target s | audio s | lines | questions answered | voices |")

@@ -11,7 +11,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bench.scripted import TOPICS, VOICE_PAIRS, engagement, render, script, write_engagement
+from bench.scripted import (
+    TOPICS,
+    VOICE_PAIRS,
+    engagement,
+    load_truth,
+    render,
+    script,
+    write_engagement,
+)
 from deck_builder.interview_form import parse_form
 from flows.intake import EngagementFile
 
@@ -105,4 +113,5 @@ def test_write_engagement(tmp_path: Path) -> None:
         assert all(not a.answered_at for a in form.answers)
         saved = json.loads((tmp_path / f"exec-{i:02d}.truth.json").read_text())
         assert saved["truth"]["duration"] == truth.duration
+        assert load_truth(tmp_path / f"exec-{i:02d}.truth.json") == (interviews[i - 1], truth)
         assert (tmp_path / f"exec-{i:02d}.wav").stat().st_size > 16_000
