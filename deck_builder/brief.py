@@ -7,13 +7,13 @@ them from the bucket and the database.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from transcription.transcript import Segment, Transcript
+from transcription.transcript import Transcript
 
+from .answers import Sentence
 from .errors import DeckBuilderError
 from .interview_form import InterviewForm, format_clock
 
@@ -100,6 +100,8 @@ class Quote:
 class QuestionQuotes:
     question: str
     quotes: tuple[Quote, ...] = field(default_factory=tuple)
+    #: interview numbers where this question got no answer
+    unanswered: tuple[int, ...] = ()
 
 
 def deadline(issued_at: datetime, hours: int) -> datetime:
@@ -151,137 +153,71 @@ def job_spec(inp: BriefInput, *, slides: int) -> dict:
 
 # -- quotes --------------------------------------------------------------------------------
 
-_WORD = re.compile(r"[a-z0-9']+")
-_STOP = frozenset("""a about above after again all am an and any are as at be because been
-before being below between both but by can could did do does doing down during each few for
-from further had has have having he her here hers him his how i if in into is it its itself
-just me more most my no nor not now of off on once only or other our ours out over own same
-she should so some such than that the their theirs them then there these they this those
-through to too under until up very was we were what when where which while who whom why will
-with would you your yours yourself think kind sort really yeah well like know mean going get
-got one also thing things lot much many say said tell""".split())  # noqa: SIM905
+#: a quote is one to three complete sentences of the interviewee, this many words
+QUOTE_WORDS = (8, 60)
 
 
-def _content_words(text: str) -> set[str]:
-    return {w.strip("'") for w in _WORD.findall(text.lower())} - _STOP
+def _passages(said: list[Sentence]) -> list[list[Sentence]]:
+    """Runs of 1-3 consecutive sentences within QUOTE_WORDS (the whole answer when it is
+    shorter than that but still an answer)."""
+    out = []
+    for i in range(len(said)):
+        for j in range(i + 1, min(i + 3, len(said)) + 1):
+            n = sum(len(s.text.split()) for s in said[i:j])
+            if QUOTE_WORDS[0] <= n <= QUOTE_WORDS[1]:
+                out.append(said[i:j])
+    total = sum(len(s.text.split()) for s in said)
+    return out or ([said] if said and total <= QUOTE_WORDS[1] else [])
 
 
-def _overlap(question: set[str], text: str) -> float:
-    words = _content_words(text)
-    if not question or not words:
-        return 0.0
-    return len(question & words) / len(question)
-
-
-def _form_spans(form: InterviewForm, question: str) -> list[tuple[float, float]]:
-    """Where the form says ``question`` was answered: the answer(s) on the form whose question
-    matches it best, by its words, else by at least half of its content words. Only the best:
-    "What drives pricing?" must not take the spans of "What drives pricing in Europe?"."""
-    wanted, qwords = _WORD.findall(question.lower()), _content_words(question)
-    best, spans = 0.0, []
-    for answer in form.answers:
-        awords = _content_words(answer.question)
-        if _WORD.findall(answer.question.lower()) == wanted:
-            score = 2.0
-        elif _overlap(qwords, answer.question) >= 0.5:
-            score = len(qwords & awords) / len(qwords | awords)
-        else:
-            continue
-        if score > best:
-            best, spans = score, []
-        if score == best:
-            spans += [(s.start, s.end) for s in answer.answered_at]
-    return spans
-
-
-def _interviewee_segments(t: Transcript) -> list[Segment]:
-    interviewers = {s for s, role in t.roles.items() if role == "interviewer"}
-    return [s for s in t.segments if s.text.strip() and s.speaker not in interviewers]
-
-
-def _answer_after_question(t: Transcript, question: set[str]) -> list[Segment]:
-    """The interviewee's turn(s) after the interviewer turn that best matches the question."""
-    interviewers = {s for s, role in t.roles.items() if role == "interviewer"}
-    if not interviewers:
-        return []
-    best, best_at = 0.34, None  # at least a third of the question's content words
-    for i, seg in enumerate(t.segments):
-        if seg.speaker in interviewers:
-            score = _overlap(question, seg.text)
-            if score > best:
-                best, best_at = score, i
-    if best_at is None:
-        return []
-    answer = []
-    for seg in t.segments[best_at + 1:]:
-        if seg.speaker in interviewers and answer:
-            break
-        if seg.speaker not in interviewers and seg.text.strip():
-            answer.append(seg)
-    return answer
-
-
-def _candidates(segments: list[Segment], question: set[str], interview: int,
-                bonus: float) -> list[Quote]:
-    """Quote-sized passages: runs of consecutive segments of one speaker, 8-70 words."""
-    out: list[Quote] = []
-    run: list[Segment] = []
-
-    def flush() -> None:
-        if not run:
-            return
-        text = " ".join(s.text.strip() for s in run)
-        n = len(text.split())
-        if 8 <= n <= 70:
-            confidence = sum(s.avg_logprob for s in run) / len(run)
-            score = bonus + _overlap(question, text) + min(n, 40) / 80 + max(confidence, -1.0)
-            out.append(Quote(text, interview, run[0].start, run[-1].end, run[0].speaker,
-                             round(score, 4)))
-        run.clear()
-
-    for seg in segments:
-        words = len(" ".join(s.text for s in run).split())
-        if run and (seg.speaker != run[-1].speaker or seg.start - run[-1].end > 2.0
-                    or words + len(seg.text.split()) > 70):
-            flush()
-        run.append(seg)
-    flush()
-    return out
+def _confidence(t: Transcript, start: float, end: float) -> float:
+    probs = [w.probability for seg in t.segments if seg.start < end and seg.end > start
+             for w in seg.words if start <= (w.start + w.end) / 2 <= end]
+    return sum(probs) / len(probs) if probs else 0.5
 
 
 def quote_candidates(questions: tuple[str, ...] | list[str],
-                     interviews: tuple[BriefInterview, ...], *,
-                     per_question: int = 3) -> list[QuestionQuotes]:
-    """Up to ``per_question`` quotes per question, best first, at most one per interview while
-    other interviews still have one. Where a form says when a question was answered, quotes
-    come from that span; otherwise from the answer after the interviewer asked something like
-    it; otherwise from whatever the executive said that shares the question's words."""
-    out = []
-    for question in questions:
-        qwords = _content_words(question)
-        pool: list[Quote] = []
-        for n, iv in enumerate(interviews, 1):
-            t = iv.transcript
-            spans = _form_spans(iv.form, question) if iv.form is not None else []
-            segs = [s for s in _interviewee_segments(t)
-                    if any(s.start < end and s.end > start for start, end in spans)]
-            found = _candidates(segs, qwords, n, bonus=2.0)
-            if found:  # else the span holds no quote-sized passage: look as if there were none
-                pool += found
+                     interviews: tuple[BriefInterview, ...], *, per_interview: int = 1,
+                     embed=None) -> list[QuestionQuotes]:
+    """Per question, the best quote(s) of every interview that answered it, and the interviews
+    that did not. A quote is complete sentences of the interviewee's answer to that question
+    (``Transcript.answers``, see :mod:`deck_builder.answers`): never the interviewer's words,
+    never the same passage under two questions."""
+    from .answers import answer_sentences, find_answers, question_similarity
+
+    found: dict[str, list[Quote]] = {q: [] for q in questions}
+    unanswered: dict[str, list[int]] = {q: [] for q in questions}
+    for n, iv in enumerate(interviews, 1):
+        t, used = iv.transcript, set()
+        if any(q not in {a.question for a in t.answers} for q in questions):
+            t = t.with_answers(*find_answers(t, questions, form=iv.form, embed=embed))
+        by_question = {a.question: a for a in t.answers}
+        for question in questions:
+            answer = by_question.get(question)
+            said = [s for s in (answer_sentences(t, answer) if answer else [])
+                    if (s.start, s.end) not in used]
+            passages = _passages(said)
+            if not passages:
+                unanswered[question].append(n)
                 continue
-            answer = _answer_after_question(t, qwords)
-            if answer:
-                pool += _candidates(answer, qwords, n, bonus=1.0)
-            else:
-                pool += [q for q in _candidates(_interviewee_segments(t), qwords, n, 0.0)
-                         if _overlap(qwords, q.text) > 0]
-        pool.sort(key=lambda q: (-q.score, q.interview, q.start))
-        chosen: list[Quote] = []
-        for q in pool:  # first pass: one per interview, to hear several voices
-            if len(chosen) < per_question and all(c.interview != q.interview for c in chosen):
-                chosen.append(q)
-        for q in pool:
-            if len(chosen) < per_question and q not in chosen:
-                chosen.append(q)
-        out.append(QuestionQuotes(question, tuple(chosen)))
-    return out
+            texts = [" ".join(s.text for s in p) for p in passages]
+            relevance = question_similarity([question], texts, embed)[0]
+            ranked = []
+            for p, text, rel in zip(passages, texts, relevance, strict=True):
+                words = len(text.split())
+                score = (float(rel) + min(words, 35) / 70 + _confidence(t, p[0].start, p[-1].end)
+                         + (0.3 if text.rstrip().endswith((".", "!")) else 0.0))
+                ranked.append((round(score, 4), p, text))
+            ranked.sort(key=lambda r: (-r[0], r[1][0].start))
+            chosen: list[list[Sentence]] = []
+            for score, p, text in ranked:
+                if len(chosen) == per_interview:
+                    break
+                if any(set(map(id, p)) & set(map(id, c)) for c in chosen):
+                    continue  # overlapping passages: one of them
+                chosen.append(p)
+                used.update((s.start, s.end) for s in p)
+                found[question].append(Quote(text, n, p[0].start, p[-1].end, p[0].speaker,
+                                             score))
+    return [QuestionQuotes(q, tuple(sorted(found[q], key=lambda x: (-x.score, x.interview))),
+                           tuple(unanswered[q])) for q in questions]

@@ -71,3 +71,9 @@ class ManifestError(DeckBuilderError):
     """A brief package does not match its manifest."""
 
     code = "manifest"
+
+
+class EmbedderUnavailableError(DeckBuilderError):
+    """The sentence-embedding model (or onnxruntime / tokenizers) is missing or corrupt."""
+
+    code = "embedder-unavailable"

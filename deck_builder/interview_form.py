@@ -126,6 +126,8 @@ class InterviewForm(_Strict):
     date: datetime.date = Field(description="interview date, YYYY-MM-DD")
     consent_to_record: bool = Field(description="must be true: the executive agreed to be "
                                                 "recorded", json_schema_extra={"const": True})
+    participants: int | None = Field(None, ge=1, le=10, description=(
+        "how many people speak in the recording, interviewer(s) included (usually 2)"))
     answers: list[Answer] = []
 
     @field_validator("consent_to_record")
@@ -233,7 +235,8 @@ _FIELD_ROWS = (("Engagement", "engagement"), ("Executive name", "executive.name"
                ("Executive title", "executive.title"),
                ("Executive company", "executive.company"), ("Executive role", "executive.role"),
                ("Interviewer", "interviewer"), ("Date (YYYY-MM-DD)", "date"),
-               ("Consent to record (yes/no)", "consent_to_record"))
+               ("Consent to record (yes/no)", "consent_to_record"),
+               ("People speaking in the recording (optional, e.g. 2)", "participants"))
 _ANSWER_ROWS = (("Question", "question"),
                 ("Answered at (e.g. 04:10-05:30; several separated by commas)", "answered_at"),
                 ("Key points (one per line)", "key_points"))

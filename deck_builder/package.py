@@ -12,7 +12,7 @@ import json
 import zipfile
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,8 @@ from typing import Any
 from transcription.models import sha256_file
 from transcription.transcript import Transcript
 
-from .brief import BriefInput, QuestionQuotes, Quote, job_spec, quote_candidates
+from .answers import find_answers
+from .brief import BriefInput, BriefInterview, QuestionQuotes, Quote, job_spec, quote_candidates
 from .errors import DeckBuilderError, ManifestError
 from .interview_form import InterviewForm
 from .preview import render_preview
@@ -175,9 +176,13 @@ def _quotes_md(quotes: list[QuestionQuotes], who: Callable[[Quote], str]) -> str
     for qq in quotes:
         lines += [f"## {qq.question}", ""]
         if not qq.quotes:
-            lines += ["(no candidate found: see the transcripts)", ""]
+            lines += ["(no interview answered it: see the transcripts)", ""]
         for q in qq.quotes:
             lines += [f"> \u201c{q.text}\u201d", f"> \u2014 {who(q)}, {q.where}", ""]
+        if qq.unanswered:
+            numbers = ", ".join(str(n) for n in qq.unanswered)
+            lines += [f"Not answered in interview{'s' if len(qq.unanswered) > 1 else ''} "
+                      f"{numbers}.", ""]
     return "\n".join(lines)
 
 
@@ -188,6 +193,17 @@ def _theme_title(question: str) -> str:
     return " ".join(words[:8]) + ("\u2026" if len(words) > 8 else "")
 
 
+def with_answers(interviews: tuple[BriefInterview, ...], questions: tuple[str, ...],
+                 ) -> tuple[BriefInterview, ...]:
+    """The interviews with each question's answer found in their transcripts (and the
+    speaker roles the questions show), for these questions and forms."""
+    out = []
+    for iv in interviews:
+        answers, roles = find_answers(iv.transcript, questions, form=iv.form)
+        out.append(replace(iv, transcript=iv.transcript.with_answers(answers, roles)))
+    return tuple(out)
+
+
 def build_brief(inp: BriefInput, out_dir: Path, *, preview: bool = True) -> Manifest:
     """Write one brief version into ``out_dir`` (created; must be empty) and return its
     manifest, also written there as ``manifest.json``."""
@@ -195,6 +211,9 @@ def build_brief(inp: BriefInput, out_dir: Path, *, preview: bool = True) -> Mani
     if any(out_dir.iterdir()):
         raise DeckBuilderError(f"{out_dir} is not empty", fix="build into a new folder")
     forms = [iv.form for iv in inp.interviews]
+    questions = inp.questions or tuple(dict.fromkeys(
+        a.question for f in forms if f is not None for a in f.answers))
+    interviews = with_answers(inp.interviews, questions)
     people = [f.executive.name for f in forms if f is not None]
     names = pseudonyms(people) if inp.pseudonymise else {}
     # the firm's interviewers are never named to the out-tasker, pseudonymised or not
@@ -209,17 +228,15 @@ def build_brief(inp: BriefInput, out_dir: Path, *, preview: bool = True) -> Mani
     who = {n: redactor.redact(f"{labels[n]} ({iv.form.executive.title})", tally)
            if iv.form is not None else labels[n] for n, iv in enumerate(inp.interviews, 1)}
     speakers = {n: _speaker_names(iv.transcript, labels[n])
-                for n, iv in enumerate(inp.interviews, 1)}
+                for n, iv in enumerate(interviews, 1)}
 
     def said_by(q: Quote) -> str:  # an unidentified voice is named as in the transcript
         if q.speaker is None or q.speaker in speakers[q.interview]:
             return who[q.interview]
         return redactor.redact(q.speaker, tally)
 
-    questions = inp.questions or tuple(dict.fromkeys(
-        a.question for f in forms if f is not None for a in f.answers))
-    quotes = quote_candidates(questions, inp.interviews)
-    for n, iv in enumerate(inp.interviews, 1):
+    quotes = quote_candidates(questions, interviews)
+    for n, iv in enumerate(interviews, 1):
         transcript_docx(iv.transcript, w.path(f"interviews/interview-{n:02d}.docx"),
                         title=f"Interview {n}", redactor=redactor, tally=tally,
                         speaker_names=speakers[n], form=iv.form)
@@ -232,7 +249,7 @@ def build_brief(inp: BriefInput, out_dir: Path, *, preview: bool = True) -> Mani
     w.json("quotes.json", [{"question": qq.question, "quotes": [
         {"text": q.text, "who": said_by(q), "interview": q.interview,
          "start": round(q.start, 2), "end": round(q.end, 2), "where": q.where}
-        for q in qq.quotes]} for qq in quotes])
+        for q in qq.quotes], "unanswered": list(qq.unanswered)} for qq in quotes])
     w.text("quotes.md", _quotes_md(quotes, said_by))
 
     roster = tuple(RosterRow(labels[n], *(redactor.redact(v, tally) for v in (

@@ -44,6 +44,11 @@ def speaker_labels(transcript: Transcript,
     return labels
 
 
+#: how an answer was found, for the reader
+_HOW = {"form": "from the interview form", "asked": "where the interviewer asked it",
+        "none": "-"}
+
+
 def _when(flag: QualityFlag) -> str:
     if flag.start is None:
         return "whole recording"
@@ -70,6 +75,20 @@ def transcript_docx(transcript: Transcript, out: Path, *, title: str, redactor: 
                                    ("Role", clean(executive.role)),
                                    ("Company", clean(executive.company))])
     labels = speaker_labels(transcript, speaker_names)
+    if transcript.answers:
+        document.add_heading("Answers to the questions", level=2)
+        table = document.add_table(rows=1, cols=3)
+        table.style = "Table Grid"
+        for cell, text in zip(table.rows[0].cells, ("Question", "Answered at", "How found"),
+                              strict=True):
+            cell.text = text
+        for a in transcript.answers:
+            row = table.add_row().cells
+            row[0].text = clean(a.question)
+            row[1].text = (f"{format_clock(a.start)}-{format_clock(a.end)}"
+                           if a.start is not None and a.end is not None else "not answered")
+            row[2].text = _HOW.get(a.method, a.method) + (
+                f" (confidence {a.confidence:.2f})" if a.method == "asked" else "")
     document.add_heading("Transcript", level=2)
     for speaker, segments in speaker_turns(transcript.segments):
         label = labels.get(speaker, "Speaker") if speaker else "Speaker"

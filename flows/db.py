@@ -166,6 +166,9 @@ class Engagement(Base):
     expected_interviews: Mapped[int | None]
     questions: Mapped[list[str]] = mapped_column(JSONType, default=list)
     redact_terms: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    #: names, companies and products the speech model should spell right
+    vocabulary: Mapped[list[str]] = mapped_column(JSONType, default=list,
+                                                  server_default="[]")
     target_slides: Mapped[int | None]
     turnaround_hours: Mapped[int] = mapped_column(default=24, server_default="24")
     currency: Mapped[str] = mapped_column(String(3), default="USD", server_default="USD")

@@ -90,6 +90,8 @@ class EngagementFile(BaseModel):
     expected_interviews: int | None = Field(None, ge=1, le=500)
     questions: list[str] = Field(default_factory=list)
     redact_terms: list[str] = Field(default_factory=list)
+    #: names, companies, products: decoding hints and spelling corrections for transcripts
+    vocabulary: list[str] = Field(default_factory=list)
     target_slides: int | None = Field(None, ge=1, le=500)
     #: unset: OUTTASK_TURNAROUND_HOURS / OUTTASK_CURRENCY apply
     turnaround_hours: int | None = Field(None, ge=1, le=24 * 30)

@@ -61,6 +61,24 @@ class QualityReport:
 
 
 @dataclass(frozen=True)
+class Answer:
+    """Where the interviewee answered one of the engagement's questions.
+
+    ``method``: ``form`` (the interview form names the span), ``asked`` (found where the
+    interviewer asked it), or ``none`` (not answered in this interview: no times)."""
+
+    question: str
+    start: float | None
+    end: float | None
+    speaker: str | None = None
+    method: str = "none"
+    confidence: float = 0.0
+    #: when the interviewer asked it, and in which words (as transcribed)
+    asked_at: float | None = None
+    asked: str | None = None
+
+
+@dataclass(frozen=True)
 class Transcript:
     segments: tuple[Segment, ...]
     duration: float
@@ -74,6 +92,8 @@ class Transcript:
     roles: dict[str, str] = field(default_factory=dict)
     quality: QualityReport = field(default_factory=QualityReport)
     source_sha256: str = ""
+    #: per engagement question, where it was answered (deck_builder.answers)
+    answers: tuple[Answer, ...] = ()
 
     @property
     def text(self) -> str:
@@ -85,6 +105,11 @@ class Transcript:
 
     def with_quality(self, report: QualityReport) -> Transcript:
         return replace(self, quality=report)
+
+    def with_answers(self, answers: Iterable[Answer], roles: dict[str, str] | None = None,
+                     ) -> Transcript:
+        return replace(self, answers=tuple(answers),
+                       roles=self.roles if roles is None else dict(roles))
 
     # -- json ------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -121,6 +146,7 @@ class Transcript:
             roles=d.get("roles", {}),
             quality=quality,
             source_sha256=d.get("source_sha256", ""),
+            answers=tuple(Answer(**a) for a in d.get("answers", ())),
         )
 
     @classmethod

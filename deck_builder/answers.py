@@ -1,0 +1,355 @@
+"""Which passage of an interview answers which of the engagement's questions.
+
+The interview form may say where each question was answered (``answered_at``); most forms do
+not. Then the interviewer's own words say it: the turns in which the interviewer asks each
+question are found by meaning (sentence embeddings), words and sound (for what the speech
+model misheard), one question per asking turn, in any order; the interviewee's speech from
+there to the next question asked is the answer. Follow-ups in between ("Why is that?") match
+no question and stay inside the answer; the interviewer's words never count as answer.
+
+The person who asks the form's questions is the interviewer, whatever diarization guessed from
+talk time. When diarization heard only one voice, sentences are told apart instead: the
+questions that match the form are asked, the statements after them are answered.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from transcription.transcript import Answer, Segment, Transcript
+
+from .interview_form import InterviewForm
+
+__all__ = ["Sentence", "find_answers", "form_spans", "question_similarity", "sentences"]
+
+#: an asking turn must be at least this similar to a question (scale: question_similarity)
+MIN_SCORE = 0.42
+#: an interviewee passage shorter than this is no answer (a "yes" before the next question)
+MIN_ANSWER_WORDS = 3
+
+_WORD = re.compile(r"[a-z0-9']+")
+_STOP = frozenset("""a about above after again all am an and any are as at be because been
+before being below between both but by can could did do does doing down during each few for
+from further had has have having he her here hers him his how i if in into is it its itself
+just me more most my no nor not now of off on once only or other our ours out over own same
+she should so some such than that the their theirs them then there these they this those
+through to too under until up very was we were what when where which while who whom why will
+with would you your yours yourself think kind sort really yeah well like know mean going get
+got one also thing things lot much many say said tell""".split())  # noqa: SIM905
+_ASKING = frozenset("""what which who whom whose when where why how is are was were do does did
+can could would should will shall have has had may might tell describe walk talk""".split())  # noqa: SIM905
+
+
+@dataclass(frozen=True)
+class Sentence:
+    start: float
+    end: float
+    speaker: str | None
+    text: str
+
+    @property
+    def is_question(self) -> bool:
+        words = _WORD.findall(self.text.lower())
+        return self.text.rstrip().endswith("?") or bool(words and words[0] in _ASKING)
+
+
+def sentences(segments: Sequence[Segment]) -> list[Sentence]:
+    """The transcript cut into sentences at sentence-final punctuation, with word timings."""
+    out: list[Sentence] = []
+    for seg in segments:
+        if not seg.text.strip():
+            continue
+        if not seg.words:
+            out.append(Sentence(seg.start, seg.end, seg.speaker, seg.text.strip()))
+            continue
+        run: list = []
+        for w in seg.words:
+            run.append(w)
+            if w.text.rstrip().endswith((".", "?", "!")):
+                out.append(Sentence(run[0].start, run[-1].end, seg.speaker,
+                                    " ".join(x.text.strip() for x in run).strip()))
+                run = []
+        if run:
+            out.append(Sentence(run[0].start, run[-1].end, seg.speaker,
+                                " ".join(x.text.strip() for x in run).strip()))
+    return [s for s in out if s.text]
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ing", "ies", "ed", "es", "ly", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def _content(text: str) -> set[str]:
+    return {_stem(w.strip("'")) for w in _WORD.findall(text.lower())} - _STOP - {""}
+
+
+_SOUND = str.maketrans("bpdtgkcqfvszmnlrjxw", "PPTTKKKKFFSSNNRRJKW")
+
+
+def _sound(word: str) -> str:
+    """A rough English sound key: first letter class, then consonant classes, no repeats
+    ("board" and "lord" share "RT"; "pricing" and "prizing" are one key)."""
+    key = word[:1].translate(_SOUND).upper()
+    for ch in word[1:]:
+        c = ch.translate(_SOUND)
+        if c.isupper() and not key.endswith(c):
+            key += c
+    return key[1:] if len(key) > 2 else key
+
+
+def _sound_overlap(question: set[str], text: set[str]) -> float:
+    if not question or not text:
+        return 0.0
+    keys = {_sound(w) for w in text}
+    tails = {k[-2:] for k in keys if len(k) >= 2}
+    hits = sum(1.0 if _sound(w) in keys else 0.5 if _sound(w)[-2:] in tails else 0.0
+               for w in question)
+    return hits / len(question)
+
+
+def question_similarity(questions: Sequence[str], texts: Sequence[str],
+                        embed=None) -> np.ndarray:
+    """(len(questions), len(texts)) similarity: meaning (cosine of sentence embeddings), plus
+    the share of the question's content words said, plus a quarter of the share heard alike."""
+    if embed is None:
+        from .embeddings import embedder
+
+        embed = embedder().embed
+    if not questions or not texts:
+        return np.zeros((len(questions), len(texts)))
+    vectors = embed([*questions, *texts])
+    meaning = vectors[: len(questions)] @ vectors[len(questions):].T
+    qwords, twords = [_content(q) for q in questions], [_content(t) for t in texts]
+    words = np.array([[len(q & t) / len(q) if q else 0.0 for t in twords] for q in qwords])
+    sound = np.array([[_sound_overlap(q, t) for t in twords] for q in qwords])
+    return meaning + 0.5 * words + 0.25 * sound
+
+
+def form_spans(form: InterviewForm, question: str) -> list[tuple[float, float]]:
+    """Where the form says ``question`` was answered: the answer(s) on the form whose question
+    matches it best, by its words, else by at least half of its content words. Only the best:
+    "What drives pricing?" must not take the spans of "What drives pricing in Europe?"."""
+    wanted, qwords = _WORD.findall(question.lower()), _content(question)
+    best, spans = 0.0, []
+    for answer in form.answers:
+        awords = _content(answer.question)
+        if _WORD.findall(answer.question.lower()) == wanted:
+            score = 2.0
+        elif qwords and len(qwords & awords) / len(qwords) >= 0.5:
+            score = len(qwords & awords) / len(qwords | awords)
+        else:
+            continue
+        if score > best:
+            best, spans = score, []
+        if score == best:
+            spans += [(s.start, s.end) for s in answer.answered_at]
+    return spans
+
+
+@dataclass
+class _Turn:
+    """An asking candidate: consecutive sentences of the interviewer (or, with one voice,
+    consecutive questions)."""
+
+    first: int  # index of its first sentence
+    last: int
+    text: str
+
+
+def _asking_turns(sents: list[Sentence], interviewer: str | None) -> list[_Turn]:
+    """The interviewer's turns that ask something (with one voice: runs of questions). A turn
+    that only thanks or greets asks nothing."""
+    turns: list[_Turn] = []
+    for i, s in enumerate(sents):
+        asks = s.speaker == interviewer if interviewer is not None else s.is_question
+        if not asks:
+            continue
+        if turns and turns[-1].last == i - 1:
+            turns[-1].last, turns[-1].text = i, f"{turns[-1].text} {s.text}"
+        else:
+            turns.append(_Turn(i, i, s.text))
+    return [t for t in turns if any(sents[i].is_question for i in range(t.first, t.last + 1))]
+
+
+#: what an interviewer asks to hear more of the same answer, not a new question
+FOLLOW_UPS = ("Can you say more about that?", "Why is that?", "What do you mean by that?",
+              "Could you give me an example?", "How so?", "Tell me more.",
+              "What makes you say that?", "And then what happened?")
+#: a turn this close to a follow-up, and not to any question, is one
+_FOLLOW_UP = 0.6
+#: with the order of the form as a guide, a turn still needs this much of a question's meaning
+_FLOOR = 0.12
+#: what matching one more question in the form's order is worth against a skip
+_ORDER_BONUS = 0.25
+
+
+def _turn_scores(questions: Sequence[str], sents: list[Sentence], turns: list[_Turn],
+                 interviewer: str | None, embed) -> np.ndarray:
+    """Each question against each asking turn: the turn's question sentences (alone, and the
+    last two together: an interviewer sets a question up, then asks it), plus half of how well
+    the question fits what the interviewee says next (a paraphrase that shares nothing with
+    the form's words still gets an answer about the same thing)."""
+    texts, owner = [], []
+    for t, turn in enumerate(turns):
+        parts = [sents[i].text for i in range(turn.first, turn.last + 1)]
+        for text in parts + ([" ".join(parts[-2:])] if len(parts) > 1 else []):
+            texts.append(text)
+            owner.append(t)
+    sim = question_similarity(questions, texts, embed)
+    out = np.full((len(questions), len(turns)), -np.inf)
+    for j, t in enumerate(owner):
+        out[:, t] = np.maximum(out[:, t], sim[:, j])
+    replies = []
+    for n, turn in enumerate(turns):
+        stop = turns[n + 1].first if n + 1 < len(turns) else len(sents)
+        said = _answer_sentences(sents, turn.last + 1, stop, interviewer, last=False)[:3]
+        replies.append(" ".join(x.text for x in said))
+    if any(replies):
+        out += 0.5 * question_similarity(questions, replies, embed)
+    follow = (embed(list(FOLLOW_UPS)) @ embed([t.text for t in turns]).T).max(axis=0)
+    out -= np.where(follow >= _FOLLOW_UP, 0.3, 0.0)[None, :]
+    return out
+
+
+def _interviewer(transcript: Transcript, sents: list[Sentence], questions: Sequence[str],
+                 embed) -> str | None:
+    """The speaker whose questions match the form's best; with one voice, None."""
+    speakers = [s for s in transcript.speakers if any(x.speaker == s for x in sents)]
+    if len(speakers) < 2:
+        return None
+    asked = [x for x in sents if x.is_question] or sents
+    sim = question_similarity(questions, [x.text for x in asked], embed)
+    best = {sp: float(np.sum([max([sim[q, j] for j, x in enumerate(asked) if x.speaker == sp],
+                                  default=0.0) for q in range(len(questions))]))
+            for sp in speakers}
+    ranked = sorted(best, key=lambda sp: -best[sp])
+    if best[ranked[0]] - best[ranked[1]] < 0.05 * len(questions):
+        # no clear asker: diarization's guess (the one who talks less) stands
+        return next((sp for sp, role in transcript.roles.items() if role == "interviewer"),
+                    ranked[0])
+    return ranked[0]
+
+
+def find_answers(transcript: Transcript, questions: Sequence[str], *,
+                 form: InterviewForm | None = None, embed=None,
+                 ) -> tuple[tuple[Answer, ...], dict[str, str]]:
+    """Each question's answer in this interview (one per question, in the questions' order)
+    and the speaker roles as the questions show them (speaker -> interviewer / interviewee).
+
+    ``embed``: a function of texts to unit vectors (default: the MiniLM embedder)."""
+    if embed is None and questions:
+        from .embeddings import embedder
+
+        embed = embedder().embed
+    sents = sentences(transcript.segments)
+    if not questions or not sents:
+        return tuple(Answer(q, None, None) for q in questions), dict(transcript.roles)
+    interviewer = _interviewer(transcript, sents, questions, embed)
+    roles = dict(transcript.roles)
+    if interviewer is not None:
+        roles = {sp: "interviewer" if sp == interviewer else "interviewee"
+                 for sp in transcript.speakers}
+    turns = _asking_turns(sents, interviewer)
+    scores = (_turn_scores(questions, sents, turns, interviewer, embed) if turns
+              else np.zeros((len(questions), 0)))
+    asked = _assign(scores)
+    by_turn = sorted((t, q) for q, t in asked.items())
+    starts = [turns[t].first for t, _ in by_turn]
+    answers: dict[int, Answer] = {}
+    for n, (t, q) in enumerate(by_turn):
+        turn = turns[t]
+        stop = starts[n + 1] if n + 1 < len(by_turn) else len(sents)
+        said = _answer_sentences(sents, turn.last + 1, stop, interviewer,
+                                 last=n + 1 == len(by_turn))
+        conf = round(float(np.clip((scores[q, t] - MIN_SCORE) / 0.5 + 0.5, 0.0, 1.0)), 2)
+        asked_at, asked_text = sents[turn.first].start, turn.text
+        if sum(len(s.text.split()) for s in said) < MIN_ANSWER_WORDS:
+            answers[q] = Answer(questions[q], None, None, None, "none", conf, asked_at,
+                                asked_text)
+            continue
+        answers[q] = Answer(questions[q], said[0].start, said[-1].end, said[0].speaker,
+                            "asked", conf, asked_at, asked_text)
+    out = []
+    for q, question in enumerate(questions):
+        spans = form_spans(form, question) if form is not None else []
+        if spans:
+            who = next((sp for sp, r in roles.items() if r == "interviewee"), None)
+            out.append(Answer(question, min(a for a, _ in spans), max(b for _, b in spans),
+                              who, "form", 1.0))
+        else:
+            out.append(answers.get(q, Answer(question, None, None)))
+    return tuple(out), roles
+
+
+def _assign(scores: np.ndarray) -> dict[int, int]:
+    """Question -> asking turn. First the turns that plainly ask one question (at least
+    MIN_SCORE alike and clearly more than any other question: the one-to-one assignment of the
+    highest total), in any order; then the questions left over in the form's order onto the
+    turns left over in time order (a monotone alignment that may skip either), each at least
+    _FLOOR alike: interviews mostly follow their guide, and a misheard or loosely paraphrased
+    question still sits where the guide puts it."""
+    from scipy.optimize import linear_sum_assignment
+
+    if scores.size == 0:
+        return {}
+    nq, nt = scores.shape
+    gain = np.where(scores >= MIN_SCORE, scores, 0.0)
+    gain = gain - 1e-4 * np.arange(nt)[None, :] / max(1, nt)  # ties: the earlier turn
+    rows, cols = linear_sum_assignment(-gain)
+    out = {}
+    for q, t in zip(rows.tolist(), cols.tolist(), strict=True):
+        others = np.delete(scores[:, t], q)
+        if scores[q, t] >= MIN_SCORE and (not len(others) or scores[q, t] - others.max() >= 0.05):
+            out[q] = t
+    left_q = [q for q in range(nq) if q not in out]
+    left_t = [t for t in range(nt) if t not in out.values()]
+    # best[i][j]: the best total for the first i questions and first j turns left
+    best = np.zeros((len(left_q) + 1, len(left_t) + 1))
+    for i in range(1, len(left_q) + 1):
+        for j in range(1, len(left_t) + 1):
+            s = scores[left_q[i - 1], left_t[j - 1]]
+            take = best[i - 1, j - 1] + s + _ORDER_BONUS if s >= _FLOOR else -np.inf
+            best[i, j] = max(best[i - 1, j], best[i, j - 1], take)
+    i, j = len(left_q), len(left_t)
+    while i and j:
+        s = scores[left_q[i - 1], left_t[j - 1]]
+        if s >= _FLOOR and np.isclose(best[i, j], best[i - 1, j - 1] + s + _ORDER_BONUS):
+            out[left_q[i - 1]] = left_t[j - 1]
+            i, j = i - 1, j - 1
+        elif np.isclose(best[i, j], best[i - 1, j]):
+            i -= 1
+        else:
+            j -= 1
+    return out
+
+
+def _answer_sentences(sents: list[Sentence], first: int, stop: int, interviewer: str | None,
+                      *, last: bool) -> list[Sentence]:
+    """The interviewee's sentences in [first, stop): with one voice, the statements. After the
+    last question, the answer ends where the interviewer speaks without asking (closing)."""
+    out: list[Sentence] = []
+    for s in sents[first:stop]:
+        mine = s.speaker == interviewer if interviewer is not None else s.is_question
+        if mine:
+            if last and out and not s.is_question:
+                break
+            continue
+        out.append(s)
+    return out
+
+
+def answer_sentences(transcript: Transcript, answer: Answer) -> list[Sentence]:
+    """The interviewee's sentences inside an answer's span (its passage, executive only)."""
+    if answer.start is None or answer.end is None:
+        return []
+    interviewers = {s for s, r in transcript.roles.items() if r == "interviewer"}
+    return [s for s in sentences(transcript.segments)
+            if s.start < answer.end and s.end > answer.start and s.speaker not in interviewers
+            and not (not interviewers and s.is_question)]
