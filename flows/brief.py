@@ -14,20 +14,18 @@ import secrets
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from prefect import task
 
 from deck_builder.brief import BriefInput, BriefInterview, JobTerms
-from deck_builder.errors import DeckBuilderError, FormError
-from deck_builder.interview_form import InterviewForm, parse_form
+from deck_builder.errors import DeckBuilderError
 from deck_builder.package import build_brief, zip_package
 from transcription.models import sha256_file
 from transcription.transcript import Transcript
 
 from . import db
-from .intake import form_key_for
-from .interview import Runtime, runtime
+from .interview import Runtime, form_for, runtime
 
 #: bump when the package's layout changes, so that unchanged inputs still get a new version
 PACKAGE_FORMAT = 3
@@ -68,20 +66,6 @@ def find_engagement(s, ref: str) -> db.Engagement:
     return eng
 
 
-def _form_for(rt: Runtime, key: str) -> tuple[InterviewForm | None, str | None, str | None]:
-    """The recording's form, its content hash, and why a form present was not used."""
-    for form_key in form_key_for(key):
-        if rt.bucket.stat(form_key) is None:
-            continue
-        data = rt.bucket.read_bytes(form_key)
-        try:
-            return parse_form(data, PurePosixPath(form_key).name), \
-                hashlib.sha256(data).hexdigest(), None
-        except FormError as e:
-            return None, None, f"{form_key}: {e.message}"
-    return None, None, None
-
-
 def _result(b: db.Brief, ref: str, built: bool, skipped: tuple[str, ...] = ()) -> BriefResult:
     return BriefResult(ref, b.version, b.job_id, b.prefix, b.zip_key, b.interviews, b.slides,
                        dict(b.redactions), b.preview, built, skipped)
@@ -115,7 +99,7 @@ def build_engagement_brief(rt: Runtime, ref: str, *, pseudonymise: bool | None =
         for iv in interviews:
             t = Transcript.from_json(rt.bucket.read_bytes(iv.transcript.outputs["json"])
                                      .decode("utf-8"))
-            form, form_sha, problem = _form_for(rt, iv.key)
+            form, form_sha, problem = form_for(rt.bucket, iv.key)
             if problem:
                 skipped.append(problem)
             parts.append(BriefInterview(t, form))

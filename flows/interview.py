@@ -19,12 +19,15 @@ from prefect import Task, flow, task
 from prefect.cache_policies import INPUTS
 from prefect.client.schemas.objects import State, TaskRun
 
+from deck_builder.errors import FormError
+from deck_builder.interview_form import InterviewForm, parse_form
 from transcription.errors import AudioInputError
 from transcription.models import sha256_file
 from transcription.pipeline import TranscribeOptions, Transcriber
 from transcription.transcript import FORMATS, Transcript, render
 
 from . import db
+from .intake import form_key_for
 from .settings import Settings, load_settings
 from .storage import Bucket, open_bucket
 
@@ -78,6 +81,53 @@ def ensure_transcription_limit(limit: int, *, others_alive: bool) -> int:
             client.update_global_concurrency_limit(
                 TRANSCRIPTION_LIMIT, GlobalConcurrencyLimitUpdate(active_slots=0))
         return taken
+
+
+def form_for(bucket: Bucket, key: str) -> tuple[InterviewForm | None, str | None, str | None]:
+    """The recording's form, its content hash, and why a form present was not used."""
+    for form_key in form_key_for(key):
+        if bucket.stat(form_key) is None:
+            continue
+        data = bucket.read_bytes(form_key)
+        try:
+            return parse_form(data, PurePosixPath(form_key).name), \
+                hashlib.sha256(data).hexdigest(), None
+        except FormError as e:
+            return None, None, f"{form_key}: {e.message}"
+    return None, None, None
+
+
+@dataclass(frozen=True)
+class InterviewContext:
+    """What the engagement and the interview's form know before the recording is heard: the
+    questions, the words to spell right, how many people speak."""
+
+    questions: tuple[str, ...] = ()
+    vocabulary: tuple[str, ...] = ()
+    participants: int | None = None
+    form: InterviewForm | None = None
+
+    def transcriber(self, base: Transcriber) -> Transcriber:
+        if not self.vocabulary and self.participants is None:
+            return base
+        return base.with_options(vocabulary=self.vocabulary, num_speakers=self.participants)
+
+    def to_json(self) -> str:
+        return json.dumps({"vocabulary": list(self.vocabulary),
+                           "participants": self.participants})
+
+
+def interview_context(rt: Runtime, iv: db.Interview) -> InterviewContext:
+    form, _, _ = form_for(rt.bucket, iv.key)
+    eng = iv.engagement
+    words = [*(eng.vocabulary or ())]
+    if form is not None:  # the people and the company the recording is about
+        words += [form.executive.name, form.executive.company, form.interviewer]
+    questions = tuple(eng.questions or ())
+    if not questions and form is not None:  # the form's own questions, as the brief does
+        questions = tuple(dict.fromkeys(a.question for a in form.answers))
+    return InterviewContext(questions, tuple(dict.fromkeys(w.strip() for w in words if w.strip())),
+                            form.participants if form is not None else None, form)
 
 
 def options_hash(transcriber: Transcriber) -> str:
@@ -147,24 +197,35 @@ def _not_the_recordings_fault(task: Task, task_run: TaskRun, state: State) -> bo
       retry_condition_fn=_not_the_recordings_fault, tags=[TRANSCRIPTION_TAG],
       cache_policy=INPUTS - "local_path", persist_result=True, result_serializer="json")
 def transcribe_audio(local_path: str, audio_sha256: str, engine: str, model_sha256: str,
-                     options: str) -> str:
+                     options: str, context: str = "{}") -> str:
     """The transcript as JSON. Cached on the audio's hash, engine, model hash and options:
     a restarted run that already finished this work takes the persisted result.
 
     The Transcriber inspects the recording itself (one decode, on its own clocks) and raises
     :class:`AudioInputError` for one it refuses: not retried, the flow quarantines it."""
-    return runtime().transcriber.transcribe(Path(local_path)).to_json()
+    own = json.loads(context)
+    transcriber = InterviewContext(vocabulary=tuple(own.get("vocabulary", ())),
+                                   participants=own.get("participants")).transcriber(
+        runtime().transcriber)
+    return transcriber.transcribe(Path(local_path)).to_json()
 
 
 @task(name="store", retries=2, retry_delay_seconds=2)
 def store(interview_id: int, transcript_json: str) -> dict[str, str]:
+    """Write the transcript's files, with each of the engagement's questions' answers found
+    in it (deck_builder.answers; the brief finds them again when questions or forms change)."""
+    from deck_builder.answers import find_answers
+
     rt = runtime()
     t = Transcript.from_json(transcript_json)
     with rt.sessions() as s:
         iv = s.get(db.Interview, interview_id)
+        context = interview_context(rt, iv)
         eng = iv.engagement
         folder = f"processed/{eng.client.slug}/{eng.slug}"
         stem = output_stem(rt.bucket, folder, PurePosixPath(iv.file).stem, iv.sha256)
+    if context.questions:
+        t = t.with_answers(*find_answers(t, context.questions, form=context.form))
     keys = {}
     for fmt in ("json", *[f for f in FORMATS if f != "json"]):
         key = f"{folder}/{stem}.{fmt}"
@@ -211,10 +272,11 @@ def _process(interview_id: int) -> str:
     rt = runtime()
     engine = rt.transcriber.options.engine
     model = rt.transcriber.model
-    ohash = options_hash(rt.transcriber)
     with rt.sessions() as s:
         iv = s.get(db.Interview, interview_id)
         key, sha = iv.key, iv.sha256
+        context = interview_context(rt, iv)
+        ohash = options_hash(context.transcriber(rt.transcriber))
         done = db.find_transcript(s, sha256=sha, engine=engine, model_sha256=model.sha256,
                                   options_hash=ohash)
     if done is not None:  # the same audio, model and options: reuse, never redo
@@ -222,7 +284,8 @@ def _process(interview_id: int) -> str:
     with tempfile.TemporaryDirectory(prefix="outtask-") as workdir:
         local = fetch(key, sha, workdir)
         try:
-            transcript_json = transcribe_audio(local, sha, engine, model.sha256, ohash)
+            transcript_json = transcribe_audio(local, sha, engine, model.sha256, ohash,
+                                               context.to_json())
         except AudioInputError as e:
             return _refuse(rt, interview_id, e)
     keys = store(interview_id, transcript_json)

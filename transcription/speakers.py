@@ -90,7 +90,9 @@ def _encoder() -> Any:
 class Diarizer:
     """Speaker turns of one recording, fed window by window (see the module docstring).
 
-    num_speakers caps the count (a voice that never takes a turn cannot be forced out)."""
+    num_speakers, when known (the interview form says how many people speak), is the count:
+    each window is split into that many voices (as far as it has speech enough for them) and
+    voices are merged only down to it; without it, the count is found (at most max_speakers)."""
 
     def __init__(self, *, mode: str = "voices", max_speakers: int = 4,
                  num_speakers: int | None = None, threads: int = 1) -> None:
@@ -98,6 +100,7 @@ class Diarizer:
             raise ValueError(f"mode must be 'voices' or 'channels', not {mode!r}")
         self.mode, self.threads = mode, threads
         self.max_speakers = max(1, num_speakers or max_speakers)
+        self.num_speakers = num_speakers
         self._turns: list[tuple[float, float, int]] = []  # final (start, end, speaker id)
         self._sums: dict[int, np.ndarray] = {}  # speaker id -> sum of its final partials
         # provisional: the latest partials (embedding, centre in s, speaker id) and the start
@@ -200,6 +203,12 @@ class Diarizer:
         """Labels 0..k-1 of time-ordered partials: the largest k whose clusters are all voices
         two by two (_one_voice)."""
         best = np.zeros(len(emb), dtype=int)
+        if self.num_speakers:  # known: as many as there is speech for
+            for k in range(min(self.num_speakers, len(emb) // _MIN_CLUSTER), 1, -1):
+                labels = _spectral(emb, k)
+                if np.bincount(labels, minlength=k).min() >= _MIN_CLUSTER:
+                    return labels
+            return best
         for k in range(2, min(self.max_speakers, len(emb) // _MIN_CLUSTER) + 1):
             labels = _spectral(emb, k)
             if np.bincount(labels, minlength=k).min() < _MIN_CLUSTER:
@@ -265,6 +274,8 @@ class Diarizer:
             for a, b in ((a, b) for a in sums for b in sums if a < b):
                 sim = float(_unit(sums[a]) @ _unit(sums[b]))
                 one = _one_voice(sim, _turn_taking(order, a, b))
+                if self.num_speakers:  # known count: merge only the voices beyond it
+                    one = len(sums) > self.num_speakers
                 pairs.append((one or len(sums) > self.max_speakers, sim, a, b))
             must, _, a, b = max(pairs)
             if not must:
