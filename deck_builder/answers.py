@@ -40,8 +40,12 @@ she should so some such than that the their theirs them then there these they th
 through to too under until up very was we were what when where which while who whom why will
 with would you your yours yourself think kind sort really yeah well like know mean going get
 got one also thing things lot much many say said tell""".split())  # noqa: SIM905
+#: words that carry no topic of their own: sharing one says nothing about the question
+_GENERIC = frozenset("""need needs want wants make makes take takes see come go goes give put keep
+let look seem try use feel happen""".split())  # noqa: SIM905
 _ASKING = frozenset("""what which who whom whose when where why how is are was were do does did
-can could would should will shall have has had may might tell describe walk talk""".split())  # noqa: SIM905
+can could would should will shall have has had may might tell describe walk talk explain share
+give imagine suppose picture say""".split())  # noqa: SIM905
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,8 @@ def _stem(word: str) -> str:
 
 
 def _content(text: str) -> set[str]:
-    return {_stem(w.strip("'")) for w in _WORD.findall(text.lower())} - _STOP - {""}
+    words = {w.strip("'") for w in _WORD.findall(text.lower())} - _STOP - _GENERIC
+    return {_stem(w) for w in words} - {""}
 
 
 _SOUND = str.maketrans("bpdtgkcqfvszmnlrjxw", "PPTTKKKKFFSSNNRRJKW")
@@ -164,8 +169,9 @@ class _Turn:
 
 
 def _asking_turns(sents: list[Sentence], interviewer: str | None) -> list[_Turn]:
-    """The interviewer's turns that ask something (with one voice: runs of questions). A turn
-    that only thanks or greets asks nothing."""
+    """The interviewer's turns (with one voice: runs of questions). Every turn is a candidate:
+    a question the speech model heard without its question mark, or cut into two turns, is
+    still one; a turn that asks nothing scores less (_turn_scores)."""
     turns: list[_Turn] = []
     for i, s in enumerate(sents):
         asks = s.speaker == interviewer if interviewer is not None else s.is_question
@@ -175,7 +181,7 @@ def _asking_turns(sents: list[Sentence], interviewer: str | None) -> list[_Turn]
             turns[-1].last, turns[-1].text = i, f"{turns[-1].text} {s.text}"
         else:
             turns.append(_Turn(i, i, s.text))
-    return [t for t in turns if any(sents[i].is_question for i in range(t.first, t.last + 1))]
+    return turns
 
 
 #: what an interviewer asks to hear more of the same answer, not a new question
@@ -184,6 +190,8 @@ FOLLOW_UPS = ("Can you say more about that?", "Why is that?", "What do you mean 
               "What makes you say that?", "And then what happened?")
 #: a turn this close to a follow-up, and not to any question, is one
 _FOLLOW_UP = 0.6
+#: what a turn with neither a question mark nor a question's first word loses
+_NOT_ASKING = 0.15
 #: with the order of the form as a guide, a turn still needs this much of a question's meaning
 _FLOOR = 0.12
 #: what matching one more question in the form's order is worth against a skip
@@ -191,7 +199,7 @@ _ORDER_BONUS = 0.25
 
 
 def _turn_scores(questions: Sequence[str], sents: list[Sentence], turns: list[_Turn],
-                 interviewer: str | None, embed) -> np.ndarray:
+                 interviewer: str | None, embed) -> tuple[np.ndarray, np.ndarray]:
     """Each question against each asking turn: the turn's question sentences (alone, and the
     last two together: an interviewer sets a question up, then asks it), plus half of how well
     the question fits what the interviewee says next (a paraphrase that shares nothing with
@@ -211,11 +219,15 @@ def _turn_scores(questions: Sequence[str], sents: list[Sentence], turns: list[_T
         stop = turns[n + 1].first if n + 1 < len(turns) else len(sents)
         said = _answer_sentences(sents, turn.last + 1, stop, interviewer, last=False)[:3]
         replies.append(" ".join(x.text for x in said))
-    if any(replies):
-        out += 0.5 * question_similarity(questions, replies, embed)
+    if any(replies):  # by meaning only: an answer repeats a question's words by chance
+        vectors = embed([*questions, *replies])
+        out += 0.5 * (vectors[: len(questions)] @ vectors[len(questions):].T)
     follow = (embed(list(FOLLOW_UPS)) @ embed([t.text for t in turns]).T).max(axis=0)
     out -= np.where(follow >= _FOLLOW_UP, 0.3, 0.0)[None, :]
-    return out
+    asks = np.array([any(sents[i].is_question for i in range(t.first, t.last + 1))
+                     for t in turns])
+    out -= np.where(asks, 0.0, _NOT_ASKING)[None, :]
+    return out, asks & (follow < _FOLLOW_UP)
 
 
 def _interviewer(transcript: Transcript, sents: list[Sentence], questions: Sequence[str],
@@ -224,7 +236,11 @@ def _interviewer(transcript: Transcript, sents: list[Sentence], questions: Seque
     speakers = [s for s in transcript.speakers if any(x.speaker == s for x in sents)]
     if len(speakers) < 2:
         return None
-    asked = [x for x in sents if x.is_question] or sents
+    # what the speech model punctuated as a question, else what starts like one: an
+    # executive's long answer holds many sentences that start with "what" or "how"
+    marked = [x for x in sents if x.text.rstrip().endswith("?")]
+    asked = marked if len(marked) >= len(questions) / 2 else [
+        x for x in sents if x.is_question] or sents
     sim = question_similarity(questions, [x.text for x in asked], embed)
     best = {sp: float(np.sum([max([sim[q, j] for j, x in enumerate(asked) if x.speaker == sp],
                                   default=0.0) for q in range(len(questions))]))
@@ -257,17 +273,19 @@ def find_answers(transcript: Transcript, questions: Sequence[str], *,
         roles = {sp: "interviewer" if sp == interviewer else "interviewee"
                  for sp in transcript.speakers}
     turns = _asking_turns(sents, interviewer)
-    scores = (_turn_scores(questions, sents, turns, interviewer, embed) if turns
-              else np.zeros((len(questions), 0)))
+    scores, new_question = (_turn_scores(questions, sents, turns, interviewer, embed) if turns
+                            else (np.zeros((len(questions), 0)), np.zeros(0, bool)))
     asked = _assign(scores)
-    by_turn = sorted((t, q) for q, t in asked.items())
-    starts = [turns[t].first for t, _ in by_turn]
+    # an answer runs to the next question asked: one of the form's, or one the form does not
+    # have (an interviewer asks more than the guide); follow-ups stay inside it
+    stops = sorted({turns[t].first for t in asked.values()}
+                   | {turns[t].first for t in np.flatnonzero(new_question).tolist()})
     answers: dict[int, Answer] = {}
-    for n, (t, q) in enumerate(by_turn):
+    for t, q in sorted((t, q) for q, t in asked.items()):
         turn = turns[t]
-        stop = starts[n + 1] if n + 1 < len(by_turn) else len(sents)
-        said = _answer_sentences(sents, turn.last + 1, stop, interviewer,
-                                 last=n + 1 == len(by_turn))
+        later = [i for i in stops if i > turn.first]
+        stop = later[0] if later else len(sents)
+        said = _answer_sentences(sents, turn.last + 1, stop, interviewer, last=not later)
         conf = round(float(np.clip((scores[q, t] - MIN_SCORE) / 0.5 + 0.5, 0.0, 1.0)), 2)
         asked_at, asked_text = sents[turn.first].start, turn.text
         if sum(len(s.text.split()) for s in said) < MIN_ANSWER_WORDS:
@@ -338,8 +356,8 @@ def _answer_sentences(sents: list[Sentence], first: int, stop: int, interviewer:
     for s in sents[first:stop]:
         mine = s.speaker == interviewer if interviewer is not None else s.is_question
         if mine:
-            if last and out and not s.is_question:
-                break
+            if last and out and not s.is_question and len(s.text.split()) >= 4:
+                break  # a closing ("Thank you, that is all I have"), not a stray word
             continue
         out.append(s)
     return out
