@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import audio, quality
+from . import audio, quality, vocabulary
 from .engines import DEFAULT_ENGINE, DecodeOptions, Engine, load_engine
 from .models import DEFAULT_MODEL, ResolvedModel, default_cache_dir, resolve
 from .transcript import Segment, Transcript, Word
@@ -34,12 +34,17 @@ class TranscribeOptions:
     #: the speaker label the interview form names as interviewer, if any
     interviewer: str | None = None
     max_hours: float = 4.0
+    #: names, companies and products the speakers may say: decoding hints (with VAD on, as
+    #: hints echo into silence) and the spellings that near misses are corrected to
+    vocabulary: tuple[str, ...] = ()
 
     def identity(self) -> dict[str, object]:
         """What, besides the audio and the model's hash, decides the transcript's content."""
+        # vocabulary only when there is one, so that transcripts made without stay as they were
         return {"engine": self.engine, "model": self.model, **self.decode.as_dict(),
                 "window_seconds": self.window_seconds, "diarize": self.diarize,
-                "max_speakers": self.max_speakers, "num_speakers": self.num_speakers}
+                "max_speakers": self.max_speakers, "num_speakers": self.num_speakers,
+                **({"vocabulary": list(self.vocabulary)} if self.vocabulary else {})}
 
 
 @dataclass
@@ -98,7 +103,8 @@ class Transcriber:
         for offset, window in audio.windows(path, window_seconds=o.window_seconds, stereo=stereo):
             mono = window.mean(axis=1) if window.ndim == 2 else window
             t1 = time.perf_counter()
-            result = engine.transcribe(mono, offset=offset, prompt=prompt)
+            result = engine.transcribe(mono, offset=offset, prompt=prompt,
+                                       hints=o.vocabulary if o.decode.vad else ())
             t2 = time.perf_counter()
             if diarizer is not None:
                 diarizer.add_window(offset, window)
@@ -128,6 +134,8 @@ class Transcriber:
             language_probability=main_language[1] if main_language else None,
             engine=engine.name, model=self.model.name, model_sha256=self.model.sha256,
             options=o.identity(), roles=roles, source_sha256=info.sha256)
+        transcript = vocabulary.correct(transcript, o.vocabulary, hinted=o.decode.vad,
+                                        second_levels_dbfs=info.second_levels_dbfs)
         report = quality.check(transcript, info.second_levels_dbfs,
                                expected_language=o.decode.language, languages=languages,
                                multilingual=self.model.multilingual)

@@ -7,6 +7,7 @@ same Silero VAD, so they see the same speech.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Protocol
@@ -51,8 +52,9 @@ class Engine(Protocol):
     model: ResolvedModel
 
     def transcribe(self, samples: np.ndarray, *, offset: float = 0.0,
-                   prompt: str | None = None) -> WindowResult:
-        """Transcribe one window; times in the result are ``offset`` + time in the window."""
+                   prompt: str | None = None, hints: Sequence[str] = ()) -> WindowResult:
+        """Transcribe one window; times in the result are ``offset`` + time in the window.
+        ``hints``: names and terms the speakers may say (the engagement's vocabulary)."""
         ...
 
 

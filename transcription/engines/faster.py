@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from ..models import ResolvedModel
 from ..transcript import Segment, Word
+from ..vocabulary import glossary
 from . import DecodeOptions, WindowResult
 
 
@@ -27,7 +30,7 @@ class FasterWhisperEngine:
                                      cpu_threads=options.threads, num_workers=1)
 
     def transcribe(self, samples: np.ndarray, *, offset: float = 0.0,
-                   prompt: str | None = None) -> WindowResult:
+                   prompt: str | None = None, hints: Sequence[str] = ()) -> WindowResult:
         o = self.options
         segments, info = self._whisper.transcribe(
             samples,
@@ -39,6 +42,8 @@ class FasterWhisperEngine:
             word_timestamps=o.word_timestamps,
             condition_on_previous_text=o.condition_on_previous_text,
             initial_prompt=prompt,
+            # prepended to every 30-second decode, unlike the prompt, which is carried once
+            hotwords=glossary(hints),
         )
         out = tuple(
             Segment(

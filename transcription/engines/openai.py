@@ -7,6 +7,7 @@ back, so both engines decode the same speech and differ only in the inference ru
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ import numpy as np
 from ..audio import SAMPLE_RATE
 from ..models import ResolvedModel
 from ..transcript import Segment, Word
+from ..vocabulary import glossary
 from . import DecodeOptions, WindowResult, speech_chunks
 
 
@@ -41,7 +43,7 @@ class OpenAIWhisperEngine:
         return language, float(probs[language])
 
     def transcribe(self, samples: np.ndarray, *, offset: float = 0.0,
-                   prompt: str | None = None) -> WindowResult:
+                   prompt: str | None = None, hints: Sequence[str] = ()) -> WindowResult:
         from faster_whisper.vad import SpeechTimestampsMap
 
         o = self.options
@@ -55,9 +57,14 @@ class OpenAIWhisperEngine:
             samples = np.concatenate([samples[c["start"]:c["end"]] for c in chunks])
         language, probability = (self._detect(samples) if self.model.multilingual
                                  else (o.language, None))
+        # the hints lead the prompt and, as faster-whisper's hotwords do, every 30-second decode
+        names = glossary(hints)
+        if names:
+            prompt = f"{names} {prompt}" if prompt else names
         result = self._whisper.transcribe(
             samples, language=language, beam_size=o.beam_size, best_of=o.beam_size, fp16=False,
             word_timestamps=o.word_timestamps, initial_prompt=prompt,
+            carry_initial_prompt=bool(names),
             condition_on_previous_text=o.condition_on_previous_text, verbose=None,
         )
 
