@@ -20,6 +20,9 @@ from ..transcript import Segment
 
 ENGINES = ("faster-whisper", "openai-whisper")
 DEFAULT_ENGINE = "faster-whisper"
+#: the seed of the temperature fallback's sampling (a window that decodes badly at temperature
+#: 0 is decoded again by sampling): seeded, the same recording gives the same transcript
+SAMPLING_SEED = 0
 
 
 @dataclass(frozen=True)
@@ -79,5 +82,5 @@ def speech_chunks(samples: np.ndarray) -> list[dict[str, int]]:
     return get_speech_timestamps(samples, VadOptions())
 
 
-__all__ = ["DEFAULT_ENGINE", "ENGINES", "DecodeOptions", "Engine", "WindowResult", "load_engine",
-           "speech_chunks"]
+__all__ = ["DEFAULT_ENGINE", "ENGINES", "SAMPLING_SEED", "DecodeOptions", "Engine", "WindowResult",
+           "load_engine", "speech_chunks"]

@@ -9,7 +9,7 @@ import numpy as np
 from ..models import ResolvedModel
 from ..transcript import Segment, Word
 from ..vocabulary import glossary
-from . import DecodeOptions, WindowResult
+from . import SAMPLING_SEED, DecodeOptions, WindowResult
 
 
 def _t(offset: float, t: float) -> float:
@@ -21,11 +21,17 @@ class FasterWhisperEngine:
 
     def __init__(self, model: ResolvedModel, options: DecodeOptions,
                  compute_type: str = "int8") -> None:
+        import ctranslate2
         from faster_whisper import WhisperModel
 
         self.model = model
         self.options = options
         self.compute_type = compute_type
+        # CTranslate2 seeds each thread's generator once, from this global seed, when that
+        # thread first samples; the model samples on its own worker thread, which no later
+        # set_random_seed reaches. So the seed is per engine, not per call: a fresh engine
+        # (a worker's flow run has one) samples the same for the same recordings in order.
+        ctranslate2.set_random_seed(SAMPLING_SEED)
         self._whisper = WhisperModel(str(model.path), device="cpu", compute_type=compute_type,
                                      cpu_threads=options.threads, num_workers=1)
 

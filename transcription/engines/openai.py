@@ -16,7 +16,7 @@ from ..audio import SAMPLE_RATE
 from ..models import ResolvedModel
 from ..transcript import Segment, Word
 from ..vocabulary import glossary
-from . import DecodeOptions, WindowResult, speech_chunks
+from . import SAMPLING_SEED, DecodeOptions, WindowResult, speech_chunks
 
 
 class OpenAIWhisperEngine:
@@ -44,6 +44,7 @@ class OpenAIWhisperEngine:
 
     def transcribe(self, samples: np.ndarray, *, offset: float = 0.0,
                    prompt: str | None = None, hints: Sequence[str] = ()) -> WindowResult:
+        import torch
         from faster_whisper.vad import SpeechTimestampsMap
 
         o = self.options
@@ -61,12 +62,17 @@ class OpenAIWhisperEngine:
         names = glossary(hints)
         if names:
             prompt = f"{names} {prompt}" if prompt else names
-        result = self._whisper.transcribe(
-            samples, language=language, beam_size=o.beam_size, best_of=o.beam_size, fp16=False,
-            word_timestamps=o.word_timestamps, initial_prompt=prompt,
-            carry_initial_prompt=bool(names),
-            condition_on_previous_text=o.condition_on_previous_text, verbose=None,
-        )
+        # the temperature fallback samples from torch's global generator: seeded per call, in
+        # a fork of it, so that a window decodes the same every time and the caller's
+        # generator is left as it was
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(SAMPLING_SEED)
+            result = self._whisper.transcribe(
+                samples, language=language, beam_size=o.beam_size, best_of=o.beam_size,
+                fp16=False, word_timestamps=o.word_timestamps, initial_prompt=prompt,
+                carry_initial_prompt=bool(names),
+                condition_on_previous_text=o.condition_on_previous_text, verbose=None,
+            )
 
         def restore(t: float, chunk: int | None = None, is_end: bool = False) -> float:
             if ts_map is not None:
