@@ -219,6 +219,8 @@ def _turn_scores(questions: Sequence[str], sents: list[Sentence], turns: list[_T
         stop = turns[n + 1].first if n + 1 < len(turns) else len(sents)
         said = _answer_sentences(sents, turn.last + 1, stop, interviewer, last=False)[:3]
         replies.append(" ".join(x.text for x in said))
+    # a turn nobody answers (the closing "thanks for your time") asks nothing of the form's
+    silent = np.array([len(r.split()) < MIN_ANSWER_WORDS for r in replies])
     if any(replies):  # by meaning only: an answer repeats a question's words by chance
         vectors = embed([*questions, *replies])
         out += 0.5 * (vectors[: len(questions)] @ vectors[len(questions):].T)
@@ -227,6 +229,7 @@ def _turn_scores(questions: Sequence[str], sents: list[Sentence], turns: list[_T
     asks = np.array([any(sents[i].is_question for i in range(t.first, t.last + 1))
                      for t in turns])
     out -= np.where(asks, 0.0, _NOT_ASKING)[None, :]
+    out[:, silent] = -np.inf
     return out, asks & (follow < _FOLLOW_UP)
 
 

@@ -49,8 +49,8 @@ class TranscribeOptions:
         return {"engine": self.engine, "model": self.model, **self.decode.as_dict(),
                 "window_seconds": self.window_seconds, "diarize": self.diarize,
                 "max_speakers": self.max_speakers, "num_speakers": self.num_speakers,
-                **({"vocabulary": list(self.vocabulary)} if self.vocabulary else {}),
-                **({"hint_decoding": True} if self.hint_decoding else {})}
+                **({"vocabulary": list(self.vocabulary), "hint_decoding": self.hint_decoding}
+                   if self.vocabulary else {})}
 
 
 @dataclass
