@@ -366,11 +366,13 @@ def _answer_sentences(sents: list[Sentence], first: int, stop: int, interviewer:
     return out
 
 
-def answer_sentences(transcript: Transcript, answer: Answer) -> list[Sentence]:
-    """The interviewee's sentences inside an answer's span (its passage, executive only)."""
+def answer_sentences(transcript: Transcript, answer: Answer,
+                     sents: list[Sentence] | None = None) -> list[Sentence]:
+    """The interviewee's sentences inside an answer's span (its passage, executive only).
+    ``sents``: the transcript's sentences, when the caller has them already."""
     if answer.start is None or answer.end is None:
         return []
     interviewers = {s for s, r in transcript.roles.items() if r == "interviewer"}
-    return [s for s in sentences(transcript.segments)
+    return [s for s in (sents if sents is not None else sentences(transcript.segments))
             if s.start < answer.end and s.end > answer.start and s.speaker not in interviewers
             and not (not interviewers and s.is_question)]

@@ -170,8 +170,8 @@ def _passages(said: list[Sentence]) -> list[list[Sentence]]:
     return out or ([said] if said and total <= QUOTE_WORDS[1] else [])
 
 
-def _confidence(t: Transcript, start: float, end: float) -> float:
-    probs = [w.probability for seg in t.segments if seg.start < end and seg.end > start
+def _confidence(segments: list, start: float, end: float) -> float:
+    probs = [w.probability for seg in segments if seg.start < end and seg.end > start
              for w in seg.words if start <= (w.start + w.end) / 2 <= end]
     return sum(probs) / len(probs) if probs else 0.5
 
@@ -183,7 +183,7 @@ def quote_candidates(questions: tuple[str, ...] | list[str],
     that did not. A quote is complete sentences of the interviewee's answer to that question
     (``Transcript.answers``, see :mod:`deck_builder.answers`): never the interviewer's words,
     never the same passage under two questions."""
-    from .answers import answer_sentences, find_answers, question_similarity
+    from .answers import answer_sentences, find_answers, question_similarity, sentences
 
     found: dict[str, list[Quote]] = {q: [] for q in questions}
     unanswered: dict[str, list[int]] = {q: [] for q in questions}
@@ -192,20 +192,25 @@ def quote_candidates(questions: tuple[str, ...] | list[str],
         if any(q not in {a.question for a in t.answers} for q in questions):
             t = t.with_answers(*find_answers(t, questions, form=iv.form, embed=embed))
         by_question = {a.question: a for a in t.answers}
+        sents = sentences(t.segments)  # once per interview, not once per question
         for question in questions:
             answer = by_question.get(question)
-            said = [s for s in (answer_sentences(t, answer) if answer else [])
+            said = [s for s in (answer_sentences(t, answer, sents) if answer else [])
                     if (s.start, s.end) not in used]
             passages = _passages(said)
             if not passages:
                 unanswered[question].append(n)
                 continue
+            # the answer's own segments: each passage's confidence looks only there
+            inside = [seg for seg in t.segments
+                      if seg.start < said[-1].end and seg.end > said[0].start]
             texts = [" ".join(s.text for s in p) for p in passages]
             relevance = question_similarity([question], texts, embed)[0]
             ranked = []
             for p, text, rel in zip(passages, texts, relevance, strict=True):
                 words = len(text.split())
-                score = (float(rel) + min(words, 35) / 70 + _confidence(t, p[0].start, p[-1].end)
+                score = (float(rel) + min(words, 35) / 70
+                         + _confidence(inside, p[0].start, p[-1].end)
                          + (0.3 if text.rstrip().endswith((".", "!")) else 0.0))
                 ranked.append((round(score, 4), p, text))
             ranked.sort(key=lambda r: (-r[0], r[1][0].start))
