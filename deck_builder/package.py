@@ -23,10 +23,18 @@ from transcription.transcript import Transcript
 from .answers import find_answers
 from .brief import BriefInput, BriefInterview, QuestionQuotes, Quote, job_spec, quote_candidates
 from .errors import DeckBuilderError, ManifestError
-from .interview_form import InterviewForm
+from .interview_form import InterviewForm, format_clock
 from .preview import render_preview
 from .redact import KINDS, Redactor, pseudonyms
-from .starter_deck import QuoteRef, RosterRow, StarterDeckSpec, Theme, build_starter_deck
+from .starter_deck import (
+    FindingText,
+    QuoteRef,
+    RosterRow,
+    StarterDeckSpec,
+    Theme,
+    build_starter_deck,
+)
+from .synthesis import QuestionSynthesis, Synthesis, SynthesisTheme, synthesise
 from .transcript_docx import transcript_docx
 
 __all__ = ["MANIFEST", "Manifest", "ManifestFile", "build_brief", "verify_package",
@@ -155,7 +163,14 @@ def _job_spec_md(spec: dict[str, Any]) -> str:
         f"- Revisions: {spec['revision_policy']}", "",
         *([f"**Note.** {spec['note']}", ""] if spec.get("note") else []),
         "## Style rules", "", *[f"- {r}" for r in spec["style_rules"]], "",
+        "## Where to start", "",
+        "Read `synthesis.md` first: per question, what the executives said grouped into "
+        "themes, each counted by distinct executives (\"7 of 12\") with verbatim quotes. "
+        "The starter deck already has a chart of those counts and a Finding slide per "
+        "leading theme (quotes in the speaker notes); sharpen the headlines, keep the counts.",
+        "",
         "## What is in this package", "",
+        "- `synthesis.md` / `synthesis.json`: themes per question, counts, quotes.",
         "- `starter-deck.pptx`: the house template with the deck's skeleton; build on it.",
         "- `quotes.md` / `quotes.json`: quote candidates per question, with who and where.",
         "- `interviews/`: a speaker-labelled transcript (DOCX) and the interview form per "
@@ -184,6 +199,81 @@ def _quotes_md(quotes: list[QuestionQuotes], who: Callable[[Quote], str]) -> str
             lines += [f"Not answered in interview{'s' if len(qq.unanswered) > 1 else ''} "
                       f"{numbers}.", ""]
     return "\n".join(lines)
+
+
+#: Finding slides per question at most: the leading themes (two executives or more)
+LEADING_THEMES = 3
+#: bars in a question's chart; smaller themes are summed into one bar
+CHART_THEMES = 8
+
+
+def _leading(q: QuestionSynthesis) -> tuple[SynthesisTheme, ...]:
+    """The themes that get a Finding slide: those held by two executives or more (the
+    largest first, at most LEADING_THEMES), or the largest when every view is a lone one."""
+    shared = tuple(t for t in q.themes if len(t.interviews) >= 2)[:LEADING_THEMES]
+    return shared or q.themes[:1]
+
+
+def _headline(t: SynthesisTheme, q: QuestionSynthesis) -> str:
+    noun = "executive" if q.answered == 1 else "executives"
+    return f"{len(t.interviews)} of {q.answered} {noun}: {t.title}"
+
+
+def _numbers(ns: tuple[int, ...] | list[int]) -> str:
+    return ", ".join(str(n) for n in ns)
+
+
+def _synthesis_md(syn: Synthesis, who: Callable[[int], str]) -> str:
+    lines = ["# What the executives said", "",
+             f"Themes per question across {syn.interviews} interview"
+             f"{'' if syn.interviews == 1 else 's'}, grouped by meaning; each executive counts "
+             "once per question, under their main point (other points they made are listed as "
+             "\"also\"). Quotes are verbatim from the transcripts (speech recognition: check "
+             "against the DOCX before quoting on a slide).", ""]
+    for q in syn.questions:
+        lines += [f"## {q.question}", ""]
+        missing = syn.interviews - q.answered
+        lines += [f"Answered in {q.answered} of {syn.interviews} interviews"
+                  + (f" ({missing} did not answer it)." if missing else "."), ""]
+        for rank, t in enumerate(q.themes, 1):
+            lines += [f"### {rank}. {_headline(t, q)}", "",
+                      f"Main point in interview{'s' if len(t.interviews) > 1 else ''} "
+                      f"{_numbers(t.interviews)}"
+                      + (f"; also raised in {_numbers(t.also)}." if t.also else "."), ""]
+            for x in t.quotes:
+                lines += [f"> \u201c{x.text}\u201d",
+                          f"> \u2014 {who(x.interview)}, Interview {x.interview}, "
+                          f"{format_clock(x.start)}", ""]
+        if q.other:
+            lines += [f"Answers with nothing to group (see the transcripts): interview"
+                      f"{'s' if len(q.other) > 1 else ''} {_numbers(q.other)}.", ""]
+        if not q.themes and not q.other:
+            lines += ["(no interview answered it: see the transcripts)", ""]
+    return "\n".join(lines)
+
+
+def _deck_findings(q: QuestionSynthesis, who: Callable[[int], str],
+                   redact: Callable[[str], str]) -> tuple[FindingText, ...]:
+    out = []
+    for t in _leading(q):
+        points = [f"Main point of interview{'s' if len(t.interviews) > 1 else ''} "
+                  f"{_numbers(t.interviews)}"]
+        if t.also:
+            points.append(f"Also raised in interview{'s' if len(t.also) > 1 else ''} "
+                          f"{_numbers(t.also)}")
+        points.append("[What they agree on, in one or two bullets; see synthesis.md]")
+        notes = "\n\n".join(f"\u201c{x.text}\u201d \u2014 {who(x.interview)}, Interview "
+                             f"{x.interview}, {format_clock(x.start)}" for x in t.quotes)
+        out.append(FindingText(redact(_headline(t, q)), tuple(points), redact(notes)))
+    return tuple(out)
+
+
+def _chart(q: QuestionSynthesis) -> tuple[tuple[str, int], ...]:
+    bars = [(t.title, len(t.interviews)) for t in q.themes[:CHART_THEMES]]
+    rest = q.themes[CHART_THEMES:]
+    if rest:
+        bars.append((f"{len(rest)} other themes", sum(len(t.interviews) for t in rest)))
+    return tuple(bars)
 
 
 def _theme_title(question: str) -> str:
@@ -236,6 +326,7 @@ def build_brief(inp: BriefInput, out_dir: Path, *, preview: bool = True) -> Mani
         return redactor.redact(q.speaker, tally)
 
     quotes = quote_candidates(questions, interviews)
+    synthesis = synthesise(questions, [iv.transcript for iv in interviews])
     for n, iv in enumerate(interviews, 1):
         transcript_docx(iv.transcript, w.path(f"interviews/interview-{n:02d}.docx"),
                         title=f"Interview {n}", redactor=redactor, tally=tally,
@@ -251,14 +342,25 @@ def build_brief(inp: BriefInput, out_dir: Path, *, preview: bool = True) -> Mani
          "start": round(q.start, 2), "end": round(q.end, 2), "where": q.where}
         for q in qq.quotes], "unanswered": list(qq.unanswered)} for qq in quotes])
     w.text("quotes.md", _quotes_md(quotes, said_by))
+    w.json("synthesis.json", synthesis.to_dict())
+    w.text("synthesis.md", _synthesis_md(synthesis, lambda n: who[n]))
 
     roster = tuple(RosterRow(labels[n], *(redactor.redact(v, tally) for v in (
         f.executive.title, f.executive.role, f.executive.company))) if f is not None else
         RosterRow(f"Interview {n}", "[title]", "[role]", "[company]")
         for n, f in enumerate(forms, 1))
-    themes = tuple(Theme(_theme_title(redactor.redact(qq.question, tally)), tuple(
-        QuoteRef(redactor.redact(q.text, tally), said_by(q), q.where)
-        for q in qq.quotes)) for qq in quotes) or (Theme("Key findings"),)
+    def redact(text: str) -> str:
+        return redactor.redact(text, tally)
+
+    themes = tuple(Theme(
+        _theme_title(redact(qq.question)),
+        tuple(QuoteRef(redact(q.text), said_by(q), q.where) for q in qq.quotes),
+        findings=_deck_findings(qs, lambda n: who[n], redact),
+        chart=tuple((redact(label), n) for label, n in _chart(qs)),
+        chart_title=(f"How {qs.answered} executive{'' if qs.answered == 1 else 's'} "
+                     f"answered: {_theme_title(redact(qq.question))}") if qs.themes else "",
+        chart_source="Source: synthesis.md; executives counted once, by their main point")
+        for qq, qs in zip(quotes, synthesis.questions, strict=True)) or (Theme("Key findings"),)
     deck_spec = StarterDeckSpec(
         title="Executive interviews: findings", subtitle=f"Job {inp.job_id}",
         job_id=inp.job_id, date=inp.issued_at.date(), roster=roster, themes=themes,

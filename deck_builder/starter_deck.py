@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pptx import Presentation
+from pptx.chart.data import CategoryChartData
 from pptx.dml.color import RGBColor
+from pptx.enum.chart import XL_CHART_TYPE
 from pptx.enum.dml import MSO_THEME_COLOR
 from pptx.enum.shapes import PP_PLACEHOLDER
 from pptx.enum.text import MSO_ANCHOR
@@ -60,11 +62,27 @@ class QuoteRef:
 
 
 @dataclass(frozen=True)
+class FindingText:
+    """A finding the synthesis found: its headline, supporting points, and the speaker notes
+    (its quotes, attributed) the deck maker works from."""
+
+    title: str
+    points: tuple[str, ...] = ()
+    notes: str = ""
+
+
+@dataclass(frozen=True)
 class Theme:
-    """A theme of the interviews with its quotes, best first."""
+    """A theme of the deck (one per question) with its quotes, best first; ``findings``: the
+    synthesis's leading themes, a Finding slide each; ``chart``: (label, executives) per
+    theme, drawn as a native bar chart on a slide of its own."""
 
     title: str
     quotes: tuple[QuoteRef, ...] = ()
+    findings: tuple[FindingText, ...] = ()
+    chart: tuple[tuple[str, int], ...] = ()
+    chart_title: str = ""
+    chart_source: str = ""
 
 
 @dataclass(frozen=True)
@@ -97,7 +115,8 @@ def quotes_per_theme(spec: StarterDeckSpec) -> list[int]:
     quotes = [min(len(theme.quotes), QUOTES_PER_THEME) for theme in spec.themes]
     if spec.target_slides is None:
         return quotes
-    room = spec.target_slides - 3 - _roster_slide_count(spec.roster) - 2 * len(spec.themes)
+    room = (spec.target_slides - 3 - _roster_slide_count(spec.roster) - 2 * len(spec.themes)
+            - _chart_slides(spec))
     while sum(quotes) > max(room, 0):
         most = max(range(len(quotes)), key=lambda i: (quotes[i], i))
         quotes[most] -= 1
@@ -114,8 +133,9 @@ def findings_per_theme(spec: StarterDeckSpec) -> list[int]:
     """
     themes = len(spec.themes)
     if spec.target_slides is None or themes == 0:
-        return [DEFAULT_FINDINGS_PER_THEME] * themes
-    fixed = 3 + _roster_slide_count(spec.roster) + themes + sum(quotes_per_theme(spec))
+        return [max(DEFAULT_FINDINGS_PER_THEME, len(t.findings)) for t in spec.themes]
+    fixed = (3 + _roster_slide_count(spec.roster) + themes + sum(quotes_per_theme(spec))
+             + _chart_slides(spec))
     base, extra = divmod(max(spec.target_slides - fixed, 0), themes)
     return [max(base + (i < extra), 1) for i in range(themes)]
 
@@ -143,12 +163,24 @@ def build_starter_deck(spec: StarterDeckSpec, out: Path, *,
     for page, rows in enumerate(_roster_pages(spec.roster)):
         slide = add("Roster", "Who we spoke to" + (" (continued)" if page else ""))
         _roster_table(slide, rows)
-    for theme, findings, quotes in zip(spec.themes, findings_per_theme(spec),
-                                       quotes_per_theme(spec), strict=True):
+    for theme, findings, quotes, chart in zip(spec.themes, findings_per_theme(spec),
+                                              quotes_per_theme(spec), charts_per_theme(spec),
+                                              strict=True):
         count = len(theme.quotes)
         add("Section", theme.title,
             body=f"{count} quote{'' if count == 1 else 's'} in the brief")
+        if chart:
+            slide = add("Finding", theme.chart_title or f"{theme.title}: what was said",
+                        source=theme.chart_source or "Source: synthesis.md")
+            _theme_chart(slide, theme.chart)
         for number in range(1, findings + 1):
+            if number <= len(theme.findings):
+                found = theme.findings[number - 1]
+                slide = add("Finding", found.title, body=list(found.points),
+                            source="Source: synthesis.md (quotes in the notes)")
+                if found.notes:
+                    slide.notes_slide.notes_text_frame.text = found.notes
+                continue
             add("Finding", f"[Finding {number} for {theme.title}: one-sentence headline]",
                 body="[Supporting points from the interviews; see quotes.md]",
                 source="Source: interviews (see brief)")
@@ -197,6 +229,55 @@ def _fill(slide: Slide, *, title: str, body: str | Sequence[str] = "", source: s
         frame.text = paragraphs[0]
         for paragraph in paragraphs[1:]:
             frame.add_paragraph().text = paragraph
+
+
+def charts_per_theme(spec: StarterDeckSpec) -> list[bool]:
+    """Which themes get their chart slide: all that have a chart, unless the target has no
+    room for them beside one section and one finding per theme (earlier themes first; a
+    chart goes before any Quote slide, whose quotes are in the findings' notes too)."""
+    keep = [bool(theme.chart) for theme in spec.themes]
+    if spec.target_slides is None:
+        return keep
+    room = spec.target_slides - 3 - _roster_slide_count(spec.roster) - 2 * len(spec.themes)
+    for i, wanted in enumerate(keep):
+        keep[i] = wanted and room > 0
+        room -= keep[i]
+    return keep
+
+
+def _chart_slides(spec: StarterDeckSpec) -> int:
+    return sum(charts_per_theme(spec))
+
+
+#: a theme's label on a chart, at most this many characters
+CHART_LABEL = 48
+
+
+def _theme_chart(slide: Slide, counts: Sequence[tuple[str, int]]) -> None:
+    """A native clustered bar chart of executives per theme, the largest on top, where the
+    Finding layout has its supporting points."""
+    data = CategoryChartData()
+    data.categories = [label if len(label) <= CHART_LABEL else
+                       label[:CHART_LABEL - 1].rstrip() + "\u2026" for label, _ in counts]
+    data.add_series("Executives", [n for _, n in counts])
+    frame = slide.shapes.add_chart(XL_CHART_TYPE.BAR_CLUSTERED, Inches(0.6), Inches(1.7),
+                                   Inches(12.1), Inches(4.4), data)
+    chart = frame.chart
+    chart.has_legend = False
+    chart.font.size = Pt(12)
+    chart.category_axis.reverse_order = True  # first (largest) theme on top
+    chart.category_axis.tick_labels.font.size = Pt(12)
+    axis = chart.value_axis
+    axis.has_major_gridlines = False
+    axis.minimum_scale = 0
+    axis.major_unit = max(1, max((n for _, n in counts), default=1) // 5)
+    axis.tick_labels.font.size = Pt(11)
+    plot = chart.plots[0]
+    plot.gap_width = 60
+    plot.has_data_labels = True
+    plot.data_labels.font.size = Pt(12)
+    plot.series[0].format.fill.solid()
+    plot.series[0].format.fill.fore_color.theme_color = MSO_THEME_COLOR.ACCENT_1
 
 
 def _long_date(day: dt.date) -> str:

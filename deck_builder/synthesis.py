@@ -14,8 +14,9 @@ How it groups (measured in ``bench/synthesis.py``):
   shares, its topic, would otherwise make all answers alike), and an answer is the weighted
   mean of its sentences, earlier sentences weighing more (the main point comes first);
 - answers are clustered by average linkage on cosine similarity, merging while the closest
-  two groups are at least :data:`MERGE_SIMILARITY` alike: the number of themes follows from
-  the answers, a lone view stays a one-person theme;
+  two groups are clearly more alike than two answers to the question usually are
+  (:data:`MERGE_Z`): the number of themes follows from the answers, a lone view stays a
+  one-person theme;
 - an interview's other points (``also``) are sentences much nearer another theme's centre
   than its own theme's;
 - a theme's title is its most distinctive phrases (class-based TF-IDF over distinct
@@ -43,7 +44,7 @@ from transcription.transcript import Transcript
 
 from .answers import Sentence, answer_sentences, sentences
 
-__all__ = ["MERGE_SIMILARITY", "MIN_POINT_WORDS", "QuestionSynthesis", "Synthesis",
+__all__ = ["MERGE_Z", "MIN_POINT_WORDS", "QuestionSynthesis", "Synthesis",
            "SynthesisQuote", "SynthesisTheme", "adjusted_rand_index", "synthesise",
            "verbatim"]
 
@@ -51,8 +52,13 @@ Embed = Callable[[Sequence[str]], np.ndarray]
 
 #: a sentence shorter than this carries no point of its own
 MIN_POINT_WORDS = 5
-#: average-linkage merging stops below this cosine similarity (centred answer vectors)
-MERGE_SIMILARITY = 0.20
+#: average-linkage merging stops when the closest two groups are less alike than the mean
+#: similarity of the question's answers (centred) plus this many standard deviations
+MERGE_Z = 0.5
+#: with fewer answers than this, centring means nothing: groups merge while at least
+#: FEW_SIMILARITY alike (raw cosine)
+FEW = 4
+FEW_SIMILARITY = 0.45
 #: weight of an answer's i-th sentence: DECAY ** i
 DECAY = 0.6
 #: sentences this alike are the same sentence; said under another question too, a sentence
@@ -60,7 +66,7 @@ DECAY = 0.6
 DUPLICATE = 0.9
 GENERIC_WEIGHT = 0.1
 #: an ``also`` point: a sentence at least this near another theme's centre ...
-ALSO_SIMILARITY = 0.45
+ALSO_SIMILARITY = 0.30
 #: ... and this much nearer to it than to its own theme's centre
 ALSO_MARGIN = 0.15
 #: quotes per theme at most; a quote is one sentence of this many words
@@ -269,13 +275,16 @@ class _Answer:
 
 
 def _quotes(members: list[_Answer], vectors: np.ndarray, centre: np.ndarray,
-            transcripts: dict[int, Transcript]) -> tuple[SynthesisQuote, ...]:
+            transcripts: dict[int, Transcript], generic: np.ndarray,
+            ) -> tuple[SynthesisQuote, ...]:
     """Up to QUOTES sentences near the centre, a new interview preferred each time and no two
-    alike (maximal marginal relevance), each verbatim in its transcript."""
+    alike (maximal marginal relevance), each verbatim in its transcript; a sentence said under
+    other questions too is quoted only when nothing else is."""
     pool = [(a.interview, s, r) for a in members for s, r in zip(a.sentences, a.rows,
                                                                    strict=True)
             if QUOTE_WORDS[0] <= _words(s.text) <= QUOTE_WORDS[1]
             and verbatim(s.text, transcripts[a.interview])]
+    pool = [it for it in pool if generic[it[2]] == 1.0] or pool
     chosen: list[tuple[int, Sentence, int]] = []
     while pool and len(chosen) < QUOTES:
         def gain(item: tuple[int, Sentence, int]) -> float:
@@ -304,7 +313,14 @@ def _question(question: str, answers: list[_Answer], answered: int, other: list[
                for a in answers]
     points = _unit(np.stack([(w[:, None] * vectors[a.rows]).sum(axis=0)
                              for a, w in zip(answers, weights, strict=True)]))
-    groups = _average_linkage(points @ points.T, MERGE_SIMILARITY)
+    if len(points) >= FEW:
+        sim = points @ points.T
+        off = sim[~np.eye(len(points), dtype=bool)]
+        groups = _average_linkage(sim, float(off.mean() + MERGE_Z * off.std()))
+    else:  # too few answers to centre: as alike as paraphrases are, in the raw space
+        plain = _unit(np.stack([(w[:, None] * raw[a.rows]).sum(axis=0)
+                                for a, w in zip(answers, weights, strict=True)]))
+        groups = _average_linkage(plain @ plain.T, FEW_SIMILARITY)
     centres = _unit(np.stack([points[g].mean(axis=0) for g in groups]))
     raw_centres = _unit(np.stack([
         np.concatenate([w[:, None] * raw[answers[k].rows]
@@ -332,7 +348,7 @@ def _question(question: str, answers: list[_Answer], answered: int, other: list[
     themes = [SynthesisTheme(title, tuple(sorted(answers[k].interview for k in g)),
                              tuple(sorted(also[gi])),
                              _quotes([answers[k] for k in g], vectors, centres[gi],
-                                     transcripts))
+                                     transcripts, generic))
               for gi, (g, title) in enumerate(zip(groups, titles, strict=True))]
     themes.sort(key=lambda t: (-len(t.interviews), t.interviews[0]))
     return QuestionSynthesis(question, answered, tuple(themes), tuple(sorted(other)))

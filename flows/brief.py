@@ -28,7 +28,7 @@ from . import db
 from .interview import Runtime, form_for, runtime
 
 #: bump when the package's layout changes, so that unchanged inputs still get a new version
-PACKAGE_FORMAT = 3
+PACKAGE_FORMAT = 4
 
 
 class BriefError(Exception):
