@@ -90,9 +90,13 @@ def _stem(word: str) -> str:
     return word
 
 
-def _content(text: str) -> set[str]:
+def content_words(text: str) -> set[str]:
+    """The text's content words, crudely stemmed ("pricing", "prices" -> "pric")."""
     words = {w.strip("'") for w in _WORD.findall(text.lower())} - _STOP - _GENERIC
     return {_stem(w) for w in words} - {""}
+
+
+_content = content_words
 
 
 _SOUND = str.maketrans("bpdtgkcqfvszmnlrjxw", "PPTTKKKKFFSSNNRRJKW")

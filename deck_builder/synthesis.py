@@ -35,7 +35,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -71,7 +71,7 @@ ALSO_SIMILARITY = 0.30
 ALSO_MARGIN = 0.15
 #: quotes per theme at most; a quote is one sentence of this many words
 QUOTES = 3
-QUOTE_WORDS = (6, 60)
+QUOTE_WORDS = (MIN_POINT_WORDS, 60)
 #: phrases in a title at most, and words in a phrase
 TITLE_PHRASES = 2
 PHRASE_WORDS = 3
@@ -143,6 +143,12 @@ def _words(text: str) -> int:
 def _unit(v: np.ndarray) -> np.ndarray:
     n = np.linalg.norm(v, axis=-1, keepdims=True)
     return v / np.where(n < 1e-12, 1.0, n)
+
+
+def _first_words(text: str, n: int) -> str:
+    """The text up to its n-th word (still verbatim: a prefix of it)."""
+    words = list(_WORD.finditer(text))
+    return text if len(words) <= n else text[:words[n - 1].end()]
 
 
 def _normal(text: str) -> str:
@@ -280,10 +286,13 @@ def _quotes(members: list[_Answer], vectors: np.ndarray, centre: np.ndarray,
     """Up to QUOTES sentences near the centre, a new interview preferred each time and no two
     alike (maximal marginal relevance), each verbatim in its transcript; a sentence said under
     other questions too is quoted only when nothing else is."""
-    pool = [(a.interview, s, r) for a in members for s, r in zip(a.sentences, a.rows,
+    said = [(a.interview, s, r) for a in members for s, r in zip(a.sentences, a.rows,
                                                                    strict=True)
-            if QUOTE_WORDS[0] <= _words(s.text) <= QUOTE_WORDS[1]
-            and verbatim(s.text, transcripts[a.interview])]
+            if verbatim(s.text, transcripts[a.interview])]
+    pool = [it for it in said if _words(it[1].text) <= QUOTE_WORDS[1]]
+    if not pool:  # only run-on sentences (no punctuation heard): their first words
+        pool = [(n, replace(s, text=_first_words(s.text, QUOTE_WORDS[1])), r)
+                for n, s, r in said]
     pool = [it for it in pool if generic[it[2]] == 1.0] or pool
     chosen: list[tuple[int, Sentence, int]] = []
     while pool and len(chosen) < QUOTES:

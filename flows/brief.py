@@ -66,6 +66,13 @@ def find_engagement(s, ref: str) -> db.Engagement:
     return eng
 
 
+def transcribed_interviews(s, eng: db.Engagement) -> list[db.Interview]:
+    """The engagement's transcribed interviews in brief order: interview 1, 2, ... of every
+    brief and of the quote bank."""
+    return (s.query(db.Interview).filter_by(engagement_id=eng.id, state="transcribed")
+            .order_by(db.Interview.created_at, db.Interview.id).all())
+
+
 def _result(b: db.Brief, ref: str, built: bool, skipped: tuple[str, ...] = ()) -> BriefResult:
     return BriefResult(ref, b.version, b.job_id, b.prefix, b.zip_key, b.interviews, b.slides,
                        dict(b.redactions), b.preview, built, skipped)
@@ -77,8 +84,7 @@ def build_engagement_brief(rt: Runtime, ref: str, *, pseudonymise: bool | None =
     settings = rt.settings
     with rt.sessions() as s:
         eng = find_engagement(s, ref)
-        interviews = (s.query(db.Interview).filter_by(engagement_id=eng.id, state="transcribed")
-                      .order_by(db.Interview.created_at, db.Interview.id).all())
+        interviews = transcribed_interviews(s, eng)
         if not interviews:
             raise BriefError(f"{ref} has no transcribed interview yet: run `outtask run` and "
                              f"check `outtask status {ref}`")

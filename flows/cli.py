@@ -25,6 +25,7 @@ from transcription.transcript import FORMATS, write_files
 from .cli_deck import brief_app, deck_app, form_app
 from .cli_finance import finance_app
 from .cli_jobs import jobs_app
+from .cli_quotes import quotes_app
 from .cli_stack import stack_app
 from .cli_upload import upload
 from .cli_users import portal as portal_command
@@ -379,6 +380,7 @@ app.add_typer(bids_app, name="bids")
 app.add_typer(finance_app, name="finance")
 app.add_typer(stack_app, name="stack")
 app.add_typer(users_app, name="users")
+app.add_typer(quotes_app, name="quotes")
 app.command("portal")(portal_command)
 app.command("upload")(upload)
 

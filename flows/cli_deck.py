@@ -10,7 +10,16 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from .console import EXIT_OK, EXIT_REFUSED, UsageError, err, open_runtime, out, split_ref
+from .console import (
+    EXIT_OK,
+    EXIT_REFUSED,
+    UsageError,
+    engagement_named,
+    err,
+    open_runtime,
+    out,
+    split_ref,
+)
 
 brief_app = typer.Typer(no_args_is_help=True, help="Build and show an engagement's brief.")
 deck_app = typer.Typer(no_args_is_help=True, help="Check a deck an out-tasker returned.")
@@ -71,15 +80,11 @@ def brief_build(
 def brief_show(ref: Ref, as_json: AsJson = False) -> None:
     """The engagement's brief versions, newest first. Always exits 0 when it exists."""
     from . import db
-    from .brief import BriefError, find_engagement
 
     split_ref(ref)
     rt = open_runtime()
     with rt.sessions() as s:
-        try:
-            eng = find_engagement(s, ref)
-        except BriefError as e:
-            raise UsageError(str(e)) from None
+        eng = engagement_named(s, ref)
         rows = [{"version": b.version, "job_id": b.job_id, "created_at": b.created_at.isoformat(),
                  "interviews": b.interviews, "slides": b.slides, "redactions": b.redactions,
                  "terms": b.terms, "pseudonymised": b.pseudonymised, "preview": b.preview,

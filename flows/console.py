@@ -41,3 +41,14 @@ def split_ref(ref: str) -> tuple[str, str]:
         raise UsageError(f"{ref!r}: name an engagement as <client>/<engagement>, e.g. "
                          "acme/market-entry")
     return client, slug
+
+
+def engagement_named(s, ref: str):
+    """The engagement ``ref`` names, or a UsageError (exit 2) that says how to find one."""
+    from .brief import BriefError, find_engagement
+
+    split_ref(ref)
+    try:
+        return find_engagement(s, ref)
+    except BriefError as e:
+        raise UsageError(str(e)) from None

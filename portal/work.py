@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from deck_builder.errors import DeckBuilderError
-from flows import accounts, db, jobs
+from flows import accounts, db, jobs, quotes
 from flows.jobs import JobError
 from flows.storage import StorageError
 from pricing.errors import PricingError
@@ -280,16 +280,36 @@ def engagement_list(request: Request, s: DB, viewer: Member) -> Response:
 def engagement_detail(request: Request, s: DB, viewer: Member, client: str,
                       engagement: str) -> Response:
     eng = engagement_for(s, request, viewer, client, engagement)
+    log(s, request, viewer, "view", f"engagement {accounts.engagement_ref(eng)}", eng.client_id)
+    return _engagement_page(request, s, viewer, eng)
+
+
+@router.get("/engagements/{client}/{engagement}/quotes")
+def engagement_quotes(request: Request, s: DB, viewer: Member, client: str, engagement: str,
+                      q: str = "") -> Response:
+    """The quote bank: the engagement page with the executive sentences that best match
+    ``q`` (meaning and words); the search is in the audit log."""
+    eng = engagement_for(s, request, viewer, client, engagement)
+    query = " ".join(q.split())[:200]
+    if not query:
+        return RedirectResponse(f"/engagements/{accounts.engagement_ref(eng)}", 303)
+    hits = quotes.search_quotes(s, portal(request).bucket, eng, query, limit=20,
+                                user=viewer.user, address=client_address(request),
+                                via="portal")
+    return _engagement_page(request, s, viewer, eng, query=query, hits=hits)
+
+
+def _engagement_page(request: Request, s: Session, viewer: Viewer, eng: db.Engagement,
+                     **search: Any) -> Response:
     interviews = list(s.scalars(select(db.Interview).where(
         db.Interview.engagement_id == eng.id).order_by(db.Interview.file)))
     briefs = list(s.scalars(select(db.Brief).where(db.Brief.engagement_id == eng.id)
                             .order_by(db.Brief.version.desc())))
     job = s.scalars(select(db.Job).where(db.Job.engagement_id == eng.id)).one_or_none()
-    log(s, request, viewer, "view", f"engagement {accounts.engagement_ref(eng)}", eng.client_id)
     return render(request, "engagement.html", viewer=viewer, eng=eng,
                   ref=accounts.engagement_ref(eng), interviews=interviews, briefs=briefs,
                   job=job, now=db.utcnow(),
-                  deadline=jobs.due(s, job, now=db.utcnow()) if job else None)
+                  deadline=jobs.due(s, job, now=db.utcnow()) if job else None, **search)
 
 
 @router.get("/engagements/{client}/{engagement}/briefs/{version}.zip")

@@ -60,6 +60,9 @@ def test_a_scripted_engagement_gets_answers_and_executive_only_quotes(pipeline, 
     with zipfile.ZipFile(io.BytesIO(rt.bucket.read_bytes(brief.zip_key))) as z:
         root = z.namelist()[0].split("/")[0]
         quotes = json.loads(z.read(f"{root}/quotes.json"))
+        synthesis = json.loads(z.read(f"{root}/synthesis.json"))
+        docx = {n: _docx_text(z.read(f"{root}/interviews/interview-{n:02d}.docx"))
+                for n in range(1, 4)}
     assert [qq["question"] for qq in quotes] == questions
     for qq in quotes:
         answered = [n for n in range(1, 4) if found[n, qq["question"]]]
@@ -70,3 +73,28 @@ def test_a_scripted_engagement_gets_answers_and_executive_only_quotes(pipeline, 
             asking = [(s, e) for s, e, r in truths[q["interview"] - 1].turns
                       if r == "interviewer"]
             assert all(min(q["end"], e) - max(q["start"], s) <= 0.3 for s, e in asking), q
+
+    # the synthesis: each executive once per question they answered, real quotes
+    assert synthesis["interviews"] == 3
+    assert [q["question"] for q in synthesis["questions"]] == questions
+    for q in synthesis["questions"]:
+        primary = [n for t in q["themes"] for n in t["interviews"]]
+        assert len(primary) == len(set(primary))
+        grouped = set(primary) | set(q["other"])
+        assert grouped <= {n for n in range(1, 4) if found[n, q["question"]]}
+        assert q["answered"] == len(grouped)
+        for t in q["themes"]:
+            assert t["title"] and t["quotes"]
+            for x in t["quotes"]:
+                assert x["interview"] in t["interviews"]
+                assert " ".join(x["text"].split()) in docx[x["interview"]], x
+
+
+def _docx_text(data: bytes) -> str:
+    """Every word of a DOCX (paragraphs and table cells), spacing normalised."""
+    from docx import Document
+
+    doc = Document(io.BytesIO(data))
+    parts = [p.text for p in doc.paragraphs]
+    parts += [c.text for table in doc.tables for row in table.rows for c in row.cells]
+    return " ".join(" ".join(parts).split())
