@@ -261,10 +261,15 @@ def _deck_findings(q: QuestionSynthesis, who: Callable[[int], str],
         if t.also:
             points.append(f"Also raised in interview{'s' if len(t.also) > 1 else ''} "
                           f"{_numbers(t.also)}")
+        if t.quotes:  # the most representative; all of them are in the notes
+            lead = t.quotes[0]
+            points.append(f"\u201c{lead.text}\u201d \u2014 {who(lead.interview)}, "
+                          f"Interview {lead.interview}")
         points.append("[What they agree on, in one or two bullets; see synthesis.md]")
         notes = "\n\n".join(f"\u201c{x.text}\u201d \u2014 {who(x.interview)}, Interview "
                              f"{x.interview}, {format_clock(x.start)}" for x in t.quotes)
-        out.append(FindingText(redact(_headline(t, q)), tuple(points), redact(notes)))
+        out.append(FindingText(redact(_headline(t, q)), tuple(map(redact, points)),
+                               redact(notes)))
     return tuple(out)
 
 

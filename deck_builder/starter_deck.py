@@ -263,6 +263,7 @@ def _theme_chart(slide: Slide, counts: Sequence[tuple[str, int]]) -> None:
     frame = slide.shapes.add_chart(XL_CHART_TYPE.BAR_CLUSTERED, Inches(0.6), Inches(1.7),
                                    Inches(12.1), Inches(4.4), data)
     chart = frame.chart
+    chart.has_title = False  # the slide's title says what it shows
     chart.has_legend = False
     chart.font.size = Pt(12)
     chart.category_axis.reverse_order = True  # first (largest) theme on top

@@ -283,8 +283,9 @@ class _Answer:
 def _quotes(members: list[_Answer], vectors: np.ndarray, centre: np.ndarray,
             transcripts: dict[int, Transcript], generic: np.ndarray,
             ) -> tuple[SynthesisQuote, ...]:
-    """Up to QUOTES sentences near the centre, a new interview preferred each time and no two
-    alike (maximal marginal relevance), each verbatim in its transcript; a sentence said under
+    """Up to QUOTES sentences near the centre, the most representative first, a new interview
+    preferred each time and no two alike (maximal marginal relevance), each verbatim in its
+    transcript; a sentence said under
     other questions too is quoted only when nothing else is."""
     said = [(a.interview, s, r) for a in members for s, r in zip(a.sentences, a.rows,
                                                                    strict=True)
@@ -309,7 +310,6 @@ def _quotes(members: list[_Answer], vectors: np.ndarray, centre: np.ndarray,
         pool.remove(best)
         if len(chosen) >= min(QUOTES, max(2, len(members))) and len(members) < 3:
             break
-    chosen.sort(key=lambda c: (c[0], c[1].start))
     return tuple(SynthesisQuote(n, s.start, s.end, _normal(s.text)) for n, s, _ in chosen)
 
 

@@ -182,6 +182,8 @@ def test_a_brief_carries_the_synthesis_and_the_deck_its_chart_and_findings(tmp_p
     assert titles[:2] == [
         f"{len(t['interviews'])} of {answered} executives: {t['title']}"
         for t in obstacle["themes"][:2]]
+    body = " ".join(sh.text_frame.text for sh in findings[0].shapes if sh.has_text_frame)
+    assert obstacle["themes"][0]["quotes"][0]["text"] in body  # the most representative
     notes = findings[0].notes_slide.notes_text_frame.text
     assert obstacle["themes"][0]["quotes"][0]["text"] in notes and "Interview " in notes
     # the zip carries it too
