@@ -44,10 +44,14 @@ def quotes_search(
     if not hits:
         out.print(f"no executive said anything like {query!r} in {ref}", highlight=False)
         raise typer.Exit(EXIT_OK)
-    table = Table(title=f"{query!r} in {ref}", title_justify="left")
-    for col in ("#", "score", "who", "where", "question", "said"):
-        table.add_column(col, overflow="fold")
+    table = Table(title=f"{query!r} in {ref}", title_justify="left", expand=True)
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("score", justify="right", no_wrap=True)
+    table.add_column("said", ratio=4, min_width=28, overflow="fold")
+    table.add_column("who", ratio=1, overflow="fold")
+    table.add_column("where", ratio=1, overflow="fold")
+    table.add_column("question", ratio=2, overflow="fold")
     for h in hits:
-        table.add_row(str(h.rank), f"{h.score:.2f}", h.who, f"{h.where}\n{h.file}",
-                      h.question or "-", f"\u201c{h.text}\u201d")
+        table.add_row(str(h.rank), f"{h.score:.2f}", f"\u201c{h.text}\u201d", h.who,
+                      f"{h.where}\n{h.file}", h.question or "-")
     out.print(table)
