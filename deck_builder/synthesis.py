@@ -281,7 +281,7 @@ class _Answer:
 
 
 def _quotes(members: list[_Answer], vectors: np.ndarray, centre: np.ndarray,
-            transcripts: dict[int, Transcript], generic: np.ndarray,
+            spoken: dict[int, str], generic: np.ndarray,
             ) -> tuple[SynthesisQuote, ...]:
     """Up to QUOTES sentences near the centre, the most representative first, a new interview
     preferred each time and no two alike (maximal marginal relevance), each verbatim in its
@@ -289,7 +289,7 @@ def _quotes(members: list[_Answer], vectors: np.ndarray, centre: np.ndarray,
     other questions too is quoted only when nothing else is."""
     said = [(a.interview, s, r) for a in members for s, r in zip(a.sentences, a.rows,
                                                                    strict=True)
-            if verbatim(s.text, transcripts[a.interview])]
+            if _normal(s.text) in spoken[a.interview]]
     pool = [it for it in said if _words(it[1].text) <= QUOTE_WORDS[1]]
     if not pool:  # only run-on sentences (no punctuation heard): their first words
         pool = [(n, replace(s, text=_first_words(s.text, QUOTE_WORDS[1])), r)
@@ -315,7 +315,7 @@ def _quotes(members: list[_Answer], vectors: np.ndarray, centre: np.ndarray,
 
 def _question(question: str, answers: list[_Answer], answered: int, other: list[int],
               vectors: np.ndarray, raw: np.ndarray, generic: np.ndarray,
-              transcripts: dict[int, Transcript], embed: Embed) -> QuestionSynthesis:
+              spoken: dict[int, str], embed: Embed) -> QuestionSynthesis:
     if not answers:
         return QuestionSynthesis(question, answered, (), tuple(sorted(other)))
     weights = [np.array([DECAY ** i for i in range(len(a.rows))]) * generic[a.rows]
@@ -357,7 +357,7 @@ def _question(question: str, answers: list[_Answer], answered: int, other: list[
     themes = [SynthesisTheme(title, tuple(sorted(answers[k].interview for k in g)),
                              tuple(sorted(also[gi])),
                              _quotes([answers[k] for k in g], vectors, centres[gi],
-                                     transcripts, generic))
+                                     spoken, generic))
               for gi, (g, title) in enumerate(zip(groups, titles, strict=True))]
     themes.sort(key=lambda t: (-len(t.interviews), t.interviews[0]))
     return QuestionSynthesis(question, answered, tuple(themes), tuple(sorted(other)))
@@ -376,6 +376,8 @@ def synthesise(questions: Sequence[str], transcripts: Sequence[Transcript], *,
     per_question: list[tuple[list[_Answer], int, list[int]]] = []
     texts: list[str] = []
     said_in = {n: sentences(t.segments) for n, t in by_number.items()}  # once per interview
+    # each transcript's text, spacing normalised once: every quote is checked against it
+    spoken = {n: _normal(t.text) for n, t in by_number.items()}
     for question in questions:
         answers, answered, other = [], 0, []
         for n, t in by_number.items():
@@ -410,5 +412,5 @@ def synthesise(questions: Sequence[str], transcripts: Sequence[Transcript], *,
         if rows:  # centred on what the question's answers share
             vectors[rows] = _unit(raw[rows] - raw[rows].mean(axis=0))
         out.append(_question(question, answers, answered, other, vectors, raw, generic,
-                             by_number, embed))
+                             spoken, embed))
     return Synthesis(len(transcripts), tuple(out))
