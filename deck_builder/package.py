@@ -20,7 +20,7 @@ from typing import Any
 from transcription.models import sha256_file
 from transcription.transcript import Transcript
 
-from .answers import find_answers
+from .answers import find_engagement_answers
 from .brief import BriefInput, BriefInterview, QuestionQuotes, Quote, job_spec, quote_candidates
 from .errors import DeckBuilderError, ManifestError
 from .interview_form import InterviewForm, format_clock
@@ -291,12 +291,12 @@ def _theme_title(question: str) -> str:
 def with_answers(interviews: tuple[BriefInterview, ...], questions: tuple[str, ...],
                  ) -> tuple[BriefInterview, ...]:
     """The interviews with each question's answer found in their transcripts (and the
-    speaker roles the questions show), for these questions and forms."""
-    out = []
-    for iv in interviews:
-        answers, roles = find_answers(iv.transcript, questions, form=iv.form)
-        out.append(replace(iv, transcript=iv.transcript.with_answers(answers, roles)))
-    return tuple(out)
+    speaker roles the questions show), for these questions and forms: all interviews at once,
+    so that each learns from the others how the questions were asked and answered."""
+    found = find_engagement_answers([iv.transcript for iv in interviews], questions,
+                                    forms=[iv.form for iv in interviews])
+    return tuple(replace(iv, transcript=iv.transcript.with_answers(answers, roles))
+                 for iv, (answers, roles) in zip(interviews, found, strict=True))
 
 
 def build_brief(inp: BriefInput, out_dir: Path, *, preview: bool = True) -> Manifest:

