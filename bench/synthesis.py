@@ -190,28 +190,30 @@ _SPOKEN: dict[Path, tuple[list[Transcript], list[Transcript]]] = {}
 
 
 def _spoken(questions, interviews, work: Path) -> tuple[list[Transcript], list[Transcript]]:
-    """Each interview transcribed once: (answers found, answers from the true spans)."""
+    """Each interview transcribed once: (answers found, as the brief finds them: all
+    interviews at once; answers from the true spans)."""
     if work in _SPOKEN:
         return _SPOKEN[work]
     from bench.scripted import render
-    from deck_builder.answers import find_answers
+    from deck_builder.answers import find_engagement_answers
     from transcription.pipeline import TranscribeOptions, Transcriber
 
     work.mkdir(parents=True, exist_ok=True)
     base = Transcriber(TranscribeOptions())
-    found, spans = [], []
+    heard, spans = [], []
     for i, iv in enumerate(interviews):
         wav = work / f"iv-{i:02d}.wav"
         truth = render(iv, wav)
         vocab = tuple(dict.fromkeys([*iv.vocabulary, iv.executive["name"],
                                      iv.executive["company"], iv.interviewer_name]))
-        t = base.with_options(vocabulary=vocab).transcribe(wav)
-        answers, roles = find_answers(t, questions)
-        found.append(t.with_answers(answers, roles))
-        spans.append(t.with_answers([Answer(q, *truth.answers[q], None, "form", 1.0)
-                                     if q in truth.answers else Answer(q, None, None)
-                                     for q in questions], roles))
+        heard.append(base.with_options(vocabulary=vocab).transcribe(wav))
+        spans.append([Answer(q, *truth.answers[q], None, "form", 1.0)
+                      if q in truth.answers else Answer(q, None, None) for q in questions])
         print(f"[{i + 1}/{len(interviews)}] transcribed", file=sys.stderr)
+    found = []
+    for n, (answers, roles) in enumerate(find_engagement_answers(heard, questions)):
+        found.append(heard[n].with_answers(answers, roles))
+        spans[n] = heard[n].with_answers(spans[n], roles)
     _SPOKEN[work] = found, spans
     return found, spans
 

@@ -540,10 +540,43 @@ def _answer_sentences(sents: list[Sentence], first: int, stop: int, interviewer:
 def answer_sentences(transcript: Transcript, answer: Answer,
                      sents: list[Sentence] | None = None) -> list[Sentence]:
     """The interviewee's sentences inside an answer's span (its passage, executive only).
-    ``sents``: the transcript's sentences, when the caller has them already."""
+    ``sents``: the transcript's sentences, when the caller has them already.
+
+    Diarization and the speech model blur the edges of turns, so a sentence labelled as the
+    interviewee's is left out when it sounds like the interviewer: it asks the interviewee
+    something ("..., when you lose a deal who takes it"), it is the tail of the other
+    speaker's question (starts in lower case right after it), or, with one voice, it is a
+    short acknowledgement right before a question ("That is helpful.")."""
     if answer.start is None or answer.end is None:
         return []
     interviewers = {s for s, r in transcript.roles.items() if r == "interviewer"}
-    return [s for s in (sents if sents is not None else sentences(transcript.segments))
-            if s.start < answer.end and s.end > answer.start and s.speaker not in interviewers
-            and not (not interviewers and s.is_question)]
+    sents = sents if sents is not None else sentences(transcript.segments)
+    out, asking = [], False  # asking: the sentence before asked, in the interviewee's name
+    for i, s in enumerate(sents):
+        asker = s.speaker in interviewers or (not interviewers and (s.is_question or (
+            i + 1 < len(sents) and sents[i + 1].is_question
+            and len(_WORD.findall(s.text)) <= _ACKNOWLEDGEMENT_WORDS)))
+        # a question given to the interviewee, and the rest of it ("... what you charge",
+        # "and based on what"); after the interviewer's own turn, lower case is only where
+        # the speech model's segment was cut at the speaker change ("cost plus a margin")
+        asking = not asker and (_asks_you(s.text) or (asking and s.text[:1].islower()))
+        if not asker and not asking and s.start < answer.end and s.end > answer.start:
+            out.append(s)
+    return out
+
+
+#: with one voice, a statement this short right before a question is the asker's
+_ACKNOWLEDGEMENT_WORDS = 4
+_WH = frozenset(["what", "which", "who", "whom", "whose", "when", "where", "why", "how"])
+
+
+def _asks_you(text: str) -> bool:
+    """A question mark, or a clause that asks the listener something ("which demands from
+    clients surprised you", "when you lose a deal who takes it"): the interviewer's words."""
+    if text.rstrip().endswith("?"):
+        return True
+    for clause in _CLAUSE.split(text.lower()):
+        words = _WORD.findall(clause)
+        if words and words[0] in _WH and {"you", "your"} & set(words):
+            return True
+    return False

@@ -7,6 +7,7 @@ them from the bucket and the database.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -157,17 +158,34 @@ def job_spec(inp: BriefInput, *, slides: int) -> dict:
 QUOTE_WORDS = (8, 60)
 
 
-def _passages(said: list[Sentence]) -> list[list[Sentence]]:
-    """Runs of 1-3 consecutive sentences within QUOTE_WORDS (the whole answer when it is
-    shorter than that but still an answer)."""
+#: two sentences further apart than this are not one passage: someone spoke in between
+#: whose words the speech model lost ("Can you say more about that?")
+PASSAGE_GAP_S = 1.5
+
+
+def _passages(said: list[Sentence], heard: list[Sentence] | None = None,
+              ) -> list[list[Sentence]]:
+    """Runs of 1-3 sentences within QUOTE_WORDS (the whole answer when it is shorter than
+    that but still an answer), each run said in one go: no other sentence of the transcript
+    (``heard``), and no pause longer than PASSAGE_GAP_S, between its sentences."""
+    starts = sorted(s.start for s in heard) if heard is not None else []
+
+    def joined(a: Sentence, b: Sentence) -> bool:
+        between = bisect.bisect_left(starts, b.start) - bisect.bisect_right(starts, a.start)
+        return b.start - a.end <= PASSAGE_GAP_S and between <= 0
+
     out = []
     for i in range(len(said)):
         for j in range(i + 1, min(i + 3, len(said)) + 1):
+            if j - i > 1 and not joined(said[j - 2], said[j - 1]):
+                break
             n = sum(len(s.text.split()) for s in said[i:j])
             if QUOTE_WORDS[0] <= n <= QUOTE_WORDS[1]:
                 out.append(said[i:j])
     total = sum(len(s.text.split()) for s in said)
-    return out or ([said] if said and total <= QUOTE_WORDS[1] else [])
+    whole = said and total <= QUOTE_WORDS[1] and all(
+        joined(a, b) for a, b in zip(said, said[1:], strict=False))
+    return out or ([said] if whole else [])
 
 
 def _confidence(segments: list, start: float, end: float) -> float:
@@ -197,7 +215,7 @@ def quote_candidates(questions: tuple[str, ...] | list[str],
             answer = by_question.get(question)
             said = [s for s in (answer_sentences(t, answer, sents) if answer else [])
                     if (s.start, s.end) not in used]
-            passages = _passages(said)
+            passages = _passages(said, sents)
             if not passages:
                 unanswered[question].append(n)
                 continue

@@ -7,7 +7,12 @@ import json
 
 import pytest
 
-from deck_builder.answers import find_answers, find_engagement_answers, sentences
+from deck_builder.answers import (
+    answer_sentences,
+    find_answers,
+    find_engagement_answers,
+    sentences,
+)
 from deck_builder.brief import BriefInterview, quote_candidates
 from deck_builder.embeddings import Embedder
 from deck_builder.errors import EmbedderUnavailableError
@@ -111,6 +116,47 @@ def test_one_voice_only_questions_are_told_from_answers():
     assert answers[2].method == "none"
     quotes = quote_candidates(QUESTIONS, (BriefInterview(one),))
     assert all("?" not in q.text for qq in quotes for q in qq.quotes)
+
+
+def test_the_interviewers_words_that_diarization_gave_the_executive_are_not_quoted():
+    """Turn edges blur: the interviewer's next question heard inside the executive's turn,
+    and, with one voice, the interviewer's "That is helpful." before a question."""
+    blurred = interview(
+        ("Q", "What is your biggest priority for next year?"),
+        ("E", "Launching the new platform with our largest customers this spring."),
+        ("E", "Right, which parts of your plan do you expect to slip, and why"),  # Q's words
+        ("E", "and where do they get stuck"),  # the rest of that question
+        ("Q", "What is the biggest obstacle to your strategy?"),
+        ("E", "Our old systems, a simple change takes months to get through."),
+        roles={"Q": "interviewer", "E": "interviewee"})
+    answers, _ = find_answers(blurred, QUESTIONS)
+    said = [s.text for a in answers for s in answer_sentences(blurred, a)]
+    assert said == ["Launching the new platform with our largest customers this spring.",
+                    "Our old systems, a simple change takes months to get through."]
+    one = interview(
+        ("S1", "What is your biggest priority for next year?"),
+        ("S1", "Cutting cost is the headline, we have to take waste out of the operation."),
+        ("S1", "That is helpful."),
+        ("S1", "What is the biggest obstacle to your strategy?"),
+        ("S1", "Alignment at the top, the leadership team pulls in different directions."))
+    answers, _ = find_answers(one, QUESTIONS)
+    said = [s.text for a in answers for s in answer_sentences(one, a)]
+    assert "That is helpful." not in said and len(said) == 2
+
+
+def test_a_quote_never_runs_across_words_the_speech_model_lost():
+    """Two sentences of the executive with the interviewer's "Why is that?" between them,
+    which the speech model did not write down: a pause of 2.5 s. No quote joins them."""
+    lost = Transcript(segments=(
+        seg(0.0, 3.0, "What is your biggest priority for next year?", "Q"),
+        seg(3.5, 6.0, "Growing the service business in the north.", "E"),
+        seg(8.5, 12.0, "Recurring contracts carry us through every downturn we have had.", "E"),
+        seg(13.0, 15.0, "What is the biggest obstacle to your strategy?", "Q"),
+        seg(15.5, 19.0, "Our old systems, a simple change takes months.", "E"),
+    ), duration=19.0, roles={"Q": "interviewer", "E": "interviewee"})
+    quotes = quote_candidates(QUESTIONS, (BriefInterview(lost),))
+    spans = [(q.start, q.end) for qq in quotes for q in qq.quotes]
+    assert spans and all(not (a < 7.0 < b) for a, b in spans), spans
 
 
 def test_the_form_span_wins_over_what_was_found():
