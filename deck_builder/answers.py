@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -29,6 +29,9 @@ __all__ = ["Sentence", "find_answers", "find_engagement_answers", "form_spans",
 
 #: an asking turn must be at least this similar to a question (scale: question_similarity)
 MIN_SCORE = 0.42
+#: how much of the interviewee's reply to a turn says what the turn asked (2-8 measured
+#: alike on the tune seeds)
+REPLY_SENTENCES = 3
 #: an interviewee passage shorter than this is no answer (a "yes" before the next question)
 MIN_ANSWER_WORDS = 3
 
@@ -56,6 +59,8 @@ class Sentence:
     end: float
     speaker: str | None
     text: str
+    #: when each of its words (``text.split()``) ends, where the speech model timed them
+    ends: tuple[float, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def is_question(self) -> bool:
@@ -84,13 +89,17 @@ def sentences(segments: Sequence[Segment]) -> list[Sentence]:
         for w in seg.words:
             run.append(w)
             if w.text.rstrip().endswith((".", "?", "!")):
-                out.append(Sentence(run[0].start, run[-1].end, seg.speaker,
-                                    " ".join(x.text.strip() for x in run).strip()))
+                out.append(_sentence(run, seg.speaker))
                 run = []
         if run:
-            out.append(Sentence(run[0].start, run[-1].end, seg.speaker,
-                                " ".join(x.text.strip() for x in run).strip()))
+            out.append(_sentence(run, seg.speaker))
     return [s for s in out if s.text]
+
+
+def _sentence(run: list, speaker: str | None) -> Sentence:
+    ends = tuple(w.end for w in run for _ in w.text.split())
+    return Sentence(run[0].start, run[-1].end, speaker,
+                    " ".join(x.text.strip() for x in run).strip(), ends)
 
 
 def _stem(word: str) -> str:
@@ -251,7 +260,8 @@ def _turn_scores(questions: Sequence[str], sents: list[Sentence], turns: list[_T
     replies = []
     for n, turn in enumerate(turns):
         stop = turns[n + 1].first if n + 1 < len(turns) else len(sents)
-        said = _answer_sentences(sents, turn.last + 1, stop, interviewer, last=False)[:3]
+        said = _answer_sentences(sents, turn.last + 1, stop, interviewer, last=False)
+        said = said[:REPLY_SENTENCES]
         replies.append(" ".join(x.text for x in said))
     nq, nx = len(questions), len(texts)
     vectors = embed([*questions, *texts, *(r for r in replies if r),
@@ -400,6 +410,9 @@ SAME_ASKING = 0.85
 ASKED_ALIKE = 0.5
 #: what a reply that sounds like the other interviews' answers to a question is worth
 ANSWERED_ALIKE = 0.5
+#: ... once every question has this many plainly asked answers in the other interviews (a
+#: centre of two or three answers misleads: 12 interviews of 90 s, 21/36 -> 19/36 with 2)
+MIN_EXAMPLES = 4
 
 
 def find_engagement_answers(transcripts: Sequence[Transcript], questions: Sequence[str], *,
@@ -415,6 +428,9 @@ def find_engagement_answers(transcripts: Sequence[Transcript], questions: Sequen
 
         embed = embedder().embed
     forms = list(forms) if forms is not None else [None] * len(transcripts)
+    if len(forms) != len(transcripts):
+        raise ValueError(f"{len(forms)} forms for {len(transcripts)} transcripts: give one "
+                         "form (or None) per transcript, in the same order")
     ivs = [_prepare(t, questions, embed) for t in transcripts]
     # every asking text of the engagement, and whose turn it is
     vecs, whose = [], []
@@ -471,7 +487,8 @@ def _answered_alike(n: int, scored: _Scored, answered) -> np.ndarray:
     """(questions, turns): how much closer each turn's reply is to what the other interviews'
     executives said in answer to each question than to their answers to the others."""
     nq, nt = scored.scores.shape
-    if scored.replies is None or any(sum(1 for m, _ in a if m != n) < 2 for a in answered):
+    if scored.replies is None or any(sum(1 for m, _ in a if m != n) < MIN_EXAMPLES
+                                     for a in answered):
         return np.zeros((nq, nt))
     centres = [np.mean([v for m, v in a if m != n], axis=0) for a in answered]
     mean = np.mean(centres, axis=0)
@@ -546,7 +563,9 @@ def answer_sentences(transcript: Transcript, answer: Answer,
     interviewee's is left out when it sounds like the interviewer: it asks the interviewee
     something ("..., when you lose a deal who takes it"), it is the tail of the other
     speaker's question (starts in lower case right after it), or, with one voice, it is a
-    short acknowledgement right before a question ("That is helpful.")."""
+    short acknowledgement right before a question ("That is helpful."). A sentence that ends
+    where the interviewer takes the floor back ("..., but slowly, great." before "Thanks for
+    your time") loses that last word."""
     if answer.start is None or answer.end is None:
         return []
     interviewers = {s for s, r in transcript.roles.items() if r == "interviewer"}
@@ -560,14 +579,42 @@ def answer_sentences(transcript: Transcript, answer: Answer,
         # "and based on what"); after the interviewer's own turn, lower case is only where
         # the speech model's segment was cut at the speaker change ("cost plus a margin")
         asking = not asker and (_asks_you(s.text) or (asking and s.text[:1].islower()))
-        if not asker and not asking and s.start < answer.end and s.end > answer.start:
+        if asker or asking or not (s.start < answer.end and s.end > answer.start):
+            continue
+        if _ends_acknowledging(s.text) and (
+                i + 1 == len(sents) or sents[i + 1].speaker in interviewers):
+            # the interviewer's "Great, thanks for your time." begun inside the last sentence
+            s = _without_last_clause(s)
+        if s is not None:
             out.append(s)
     return out
+
+
+def _without_last_clause(s: Sentence) -> Sentence | None:
+    """The sentence up to its last comma (word for word: no full stop added), ending with
+    its last word kept (where the speech model timed its words; else not at all)."""
+    kept = s.text[: s.text.rfind(",")].rstrip()
+    n = len(kept.split())
+    if not n or len(s.ends) != len(s.text.split()):
+        return None
+    return Sentence(s.start, s.ends[n - 1], s.speaker, kept, s.ends[:n])
 
 
 #: with one voice, a statement this short right before a question is the asker's
 _ACKNOWLEDGEMENT_WORDS = 4
 _WH = frozenset(["what", "which", "who", "whom", "whose", "when", "where", "why", "how"])
+
+
+#: what an interviewer says on taking the floor back ("..., great." heard at a turn's end)
+_ACKNOWLEDGING = frozenset(["great", "thanks", "thank", "okay", "ok", "right", "understood",
+                            "interesting", "perfect", "wonderful", "excellent", "lovely"])
+
+
+def _ends_acknowledging(text: str) -> bool:
+    """The sentence's last clause is one word of acknowledgement ("..., but slowly, great.")."""
+    clauses = _CLAUSE.split(text.lower())
+    words = _WORD.findall(clauses[-1]) if len(clauses) > 1 else []
+    return len(words) == 1 and words[0] in _ACKNOWLEDGING
 
 
 def _asks_you(text: str) -> bool:

@@ -28,7 +28,7 @@ MIN_WORDS = 5
 #: weight of meaning (cosine of embeddings) against words (share of the query's words said)
 MEANING = 0.7
 #: hits scoring below this are not worth reading
-MIN_SCORE = 0.25
+MIN_SCORE = 0.2
 _WORD = re.compile(r"[A-Za-z0-9']+")
 
 

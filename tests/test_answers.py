@@ -128,11 +128,26 @@ def test_the_interviewers_words_that_diarization_gave_the_executive_are_not_quot
         ("E", "and where do they get stuck"),  # the rest of that question
         ("Q", "What is the biggest obstacle to your strategy?"),
         ("E", "Our old systems, a simple change takes months to get through."),
+        ("E", "Give the team time, it is working, but slowly, great."),  # Q's "Great, ..."
+        ("Q", "Thanks for your time."),
         roles={"Q": "interviewer", "E": "interviewee"})
     answers, _ = find_answers(blurred, QUESTIONS)
     said = [s.text for a in answers for s in answer_sentences(blurred, a)]
     assert said == ["Launching the new platform with our largest customers this spring.",
                     "Our old systems, a simple change takes months to get through."]
+    # with word times, the executive's words before the interviewer's "great" are kept
+    words = [Word(30.0 + 0.5 * i, 30.4 + 0.5 * i, f" {w}", 0.9) for i, w in enumerate(
+        "Give the team time, it is working, but slowly, great.".split())]
+    timed = Transcript(segments=(
+        *blurred.segments[:6],
+        Segment(30.0, 34.9, "Give the team time, it is working, but slowly, great.",
+                avg_logprob=-0.2, no_speech_prob=0.01, speaker="E", words=tuple(words)),
+        Segment(35.2, 36.5, "Thanks for your time.", avg_logprob=-0.2, no_speech_prob=0.01,
+                speaker="Q")), duration=37.0, roles=blurred.roles)
+    answers, _ = find_answers(timed, QUESTIONS)
+    last = answer_sentences(timed, answers[1])[-1]
+    assert (last.text, last.start, last.end) == (
+        "Give the team time, it is working, but slowly", 30.0, 34.4)
     one = interview(
         ("S1", "What is your biggest priority for next year?"),
         ("S1", "Cutting cost is the headline, we have to take waste out of the operation."),
@@ -218,7 +233,10 @@ PLAIN = (
                   "Buyers ask about the carbon footprint of every shipment."),
     plainly_asked("Prices are set by a committee that looks at cost and at rival quotes.",
                   "Mostly Halvorsen, they are cheaper but we keep clients with support.",
-                  "They expect answers within the hour, not within the week."))
+                  "They expect answers within the hour, not within the week."),
+    plainly_asked("Finance sets a floor from our costs and sales negotiates above it.",
+                  "Kestrel Freight underbids us, and we win on reliability and reach.",
+                  "More of them want one supplier for everything, and data with it."))
 # competitors asked in words that MiniLM puts nearer the customers question; customers not
 # asked at all
 LOOSE = interview(
@@ -238,6 +256,9 @@ def test_the_engagement_shows_how_a_question_was_asked_and_answered_elsewhere():
     assert [(a.start, a.method) for a in answers] == [(12.0, "asked"), (20.0, "asked"),
                                                       (None, "none")]
     assert roles == {"I": "interviewer", "E": "interviewee"}
+    # from three interviews, too little is learnt about what the answers say (MIN_EXAMPLES)
+    assert find_engagement_answers([*PLAIN[:3], LOOSE], ENGAGEMENT_QUESTIONS)[-1][0][1].start \
+        is None
     # the plainly asked interviews keep their answers
     for (got, _), t in zip(found[:-1], PLAIN, strict=True):
         assert [a.start for a in got] == [12.0, 20.0, 28.0] == [
@@ -261,7 +282,7 @@ def test_the_form_span_wins_in_the_engagement_pass_too():
         "executive": {"name": "Ann Lee", "title": "CFO", "company": "Acme", "role": "CFO"},
         "answers": [{"question": ENGAGEMENT_QUESTIONS[1], "answered_at": ["00:21-00:23"]}]})
     found = find_engagement_answers([*PLAIN, LOOSE], ENGAGEMENT_QUESTIONS,
-                                    forms=[None, None, None, form])
+                                    forms=[*(None for _ in PLAIN), form])
     rivals = found[-1][0][1]
     assert (rivals.start, rivals.end, rivals.method) == (21.0, 23.0, "form")
 

@@ -70,6 +70,12 @@ PHANTOM_ECHO_SHARE = 0.75
 #: dropped: what the hint forced in over other words (real names heard with hints: >= 0.04,
 #: with one exception, in the measurements of tests/test_vocabulary.py)
 PHANTOM_PROBABILITY = 0.02
+#: ... and so is a name the model was unsure of throughout (mean word probability below
+#: this) that it squeezed into less time than anyone says its letters (seconds per letter;
+#: fast speech is ~20 letters a second, 0.05): "Hester Prynne" written in 0.4 s over "hired
+#: Thaddeus", at probabilities 0.06 and 0.03
+PHANTOM_UNSURE = 0.1
+PHANTOM_LETTER_S = 0.045
 #: hints go to the decoder as one short glossary (characters): the rest is correction only
 HINT_CHARS = 160
 
@@ -504,13 +510,24 @@ def is_phantom(segment: Segment, vocabulary: Iterable[str],
     return False
 
 
+def _forced(words: Sequence[Word]) -> bool:
+    """A name the hints forced in: a word of it almost impossible, or all of it unsure and
+    said faster than speech goes."""
+    probs = [w.probability for w in words]
+    if min(probs) < PHANTOM_PROBABILITY:
+        return True
+    letters = sum(len(letters_of(w.text)) for w in words)
+    seconds = words[-1].end - words[0].start
+    return (sum(probs) / len(probs) < PHANTOM_UNSURE and letters > 0
+            and seconds / letters < PHANTOM_LETTER_S)
+
+
 def drop_unlikely(segment: Segment, vocabulary: Iterable[str]) -> tuple[Segment, int]:
     """The segment without the names in it that the model gave almost no probability (a hint
     forced in over other words); a name's other words go with it. And how many were dropped."""
     vocab = terms(vocabulary)
     tokens = [w.text for w in segment.words]
-    gone = [(s, e) for s, e in _occurrences(tokens, vocab)
-            if min(w.probability for w in segment.words[s:e]) < PHANTOM_PROBABILITY]
+    gone = [(s, e) for s, e in _occurrences(tokens, vocab) if _forced(segment.words[s:e])]
     if not gone:
         return segment, 0
     drop = {i for s, e in gone for i in range(s, e)}
