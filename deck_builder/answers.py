@@ -264,9 +264,11 @@ def _turn_scores(questions: Sequence[str], sents: list[Sentence], turns: list[_T
         said = said[:REPLY_SENTENCES]
         replies.append(" ".join(x.text for x in said))
     nq, nx = len(questions), len(texts)
-    vectors = embed([*questions, *texts, *(r for r in replies if r),
-                     *FOLLOW_UPS, *SMALL_TALK, *(t.text for t in turns)])
-    qv, tv = vectors[:nq], vectors[nq: nq + nx]
+    nonempty = [r for r in replies if r]
+    qv, tv, rv, fv, gv, uv = np.split(
+        embed([*questions, *texts, *nonempty, *FOLLOW_UPS, *SMALL_TALK,
+               *(t.text for t in turns)]),
+        np.cumsum([nq, nx, len(nonempty), len(FOLLOW_UPS), len(SMALL_TALK)]))
     sim = _similarity(questions, texts, qv, tv)
     out = np.full((nq, len(turns)), -np.inf)
     for j, t in enumerate(owner):
@@ -275,17 +277,11 @@ def _turn_scores(questions: Sequence[str], sents: list[Sentence], turns: list[_T
     parts = [tv[owners == t] for t in range(len(turns))]
     # a turn nobody answers (the closing "thanks for your time") asks nothing of the form's
     silent = np.array([len(r.split()) < MIN_ANSWER_WORDS for r in replies])
-    nr = sum(1 for r in replies if r)
     reply_vectors = None
-    if nr:  # by meaning only: an answer repeats a question's words by chance
-        rv = vectors[nq + nx: nq + nx + nr]
+    if nonempty:  # by meaning only: an answer repeats a question's words by chance
         reply_vectors = np.zeros((len(turns), rv.shape[1]), dtype=rv.dtype)
         reply_vectors[[n for n, r in enumerate(replies) if r]] = rv
         out += 0.5 * (qv @ reply_vectors.T)
-    at = nq + nx + nr
-    fv, gv = vectors[at: at + len(FOLLOW_UPS)], vectors[at + len(FOLLOW_UPS): at + len(
-        FOLLOW_UPS) + len(SMALL_TALK)]
-    uv = vectors[at + len(FOLLOW_UPS) + len(SMALL_TALK):]
     follow = (fv @ uv.T).max(axis=0)
     out -= np.where(follow >= _FOLLOW_UP, 0.3, 0.0)[None, :]
     out -= np.where((gv @ uv.T).max(axis=0) >= _SMALL_TALK, 0.3, 0.0)[None, :]
@@ -450,10 +446,11 @@ def find_engagement_answers(transcripts: Sequence[Transcript], questions: Sequen
             reply = iv.scored.replies[iv.asked[q]]
             if np.any(reply):
                 answered[q].append((n, reply))
+    every = np.concatenate(vecs) if vecs else None
     out = []
     for n, iv in enumerate(ivs):
-        if iv.scored is not None and questions and vecs:
-            scores = (iv.scored.scores + _alike(n, iv, ivs, np.concatenate(vecs), whose)
+        if iv.scored is not None and questions and every is not None:
+            scores = (iv.scored.scores + _alike(n, iv, ivs, every, whose)
                       + _answered_alike(n, iv.scored, answered))
             asked, sure = _assign(scores)
             iv = replace(iv, scored=replace(iv.scored, scores=scores), asked=asked, sure=sure)
